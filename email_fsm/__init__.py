@@ -1,0 +1,136 @@
+"""email_fsm: the GWS Email API v2 email lifecycle as a pure, typed decider.
+
+Commands in (typed values, or raw GWS request bodies through :func:`handle_request`),
+decisions out: :class:`Accepted` (domain events, the resulting emails and the GWS
+notifications, each addressed to its recipient) or :class:`Refused` (a GWS status code
+and a reason). The model does no I/O; :class:`ContactCenter` is a thin shell that keeps
+the live emails in a dict.
+"""
+
+from __future__ import annotations
+
+from .capabilities import ADVERTISED, ALLOWED, Permissions, allowed, capabilities, permissions
+from .center import ContactCenter
+from .commands import (
+    Accept,
+    AddAttachment,
+    AddComment,
+    AgentCommand,
+    Arrive,
+    AttachUserData,
+    Cancel,
+    Command,
+    Complete,
+    Create,
+    DeleteUserData,
+    EmailFields,
+    Offer,
+    Reject,
+    RemoveAttachment,
+    Reply,
+    ReplyAll,
+    Revoke,
+    Save,
+    Send,
+    SetDisposition,
+    SetInFocus,
+    SystemCommand,
+    Transfer,
+    UpdateUserData,
+)
+from .config import DEFAULT_CONFIG, Config, Limits
+from .decider import Accepted, Decision, decide, evolve, is_terminal, replay
+from .email import Attachment, Content, Email, UserData, email_from_json, email_to_json
+from .events import Event
+from .notifications import GwsMessage, Notification
+from .phases import (
+    TERMINAL_PHASES,
+    TERMINAL_VIEW_STATES,
+    Direction,
+    NotificationType,
+    Operation,
+    Phase,
+    SystemEvent,
+    Trigger,
+    ViewState,
+)
+from .policies import Policy, max_transfers, no_transfer_back, require_disposition
+from .refusals import Refused, StatusCode
+from .requests import handle_request, parse_request
+from .table import ROWS, TABLE, Row
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ADVERTISED",
+    "ALLOWED",
+    "DEFAULT_CONFIG",
+    "ROWS",
+    "TABLE",
+    "TERMINAL_PHASES",
+    "TERMINAL_VIEW_STATES",
+    "Accept",
+    "Accepted",
+    "AddAttachment",
+    "AddComment",
+    "AgentCommand",
+    "Arrive",
+    "AttachUserData",
+    "Attachment",
+    "Cancel",
+    "Command",
+    "Complete",
+    "Config",
+    "ContactCenter",
+    "Content",
+    "Create",
+    "Decision",
+    "DeleteUserData",
+    "Direction",
+    "Email",
+    "EmailFields",
+    "Event",
+    "GwsMessage",
+    "Limits",
+    "Notification",
+    "NotificationType",
+    "Offer",
+    "Operation",
+    "Permissions",
+    "Phase",
+    "Policy",
+    "Refused",
+    "Reject",
+    "RemoveAttachment",
+    "Reply",
+    "ReplyAll",
+    "Revoke",
+    "Row",
+    "Save",
+    "Send",
+    "SetDisposition",
+    "SetInFocus",
+    "StatusCode",
+    "SystemCommand",
+    "SystemEvent",
+    "Transfer",
+    "Trigger",
+    "UpdateUserData",
+    "UserData",
+    "ViewState",
+    "__version__",
+    "allowed",
+    "capabilities",
+    "decide",
+    "email_from_json",
+    "email_to_json",
+    "evolve",
+    "handle_request",
+    "is_terminal",
+    "max_transfers",
+    "no_transfer_back",
+    "parse_request",
+    "permissions",
+    "replay",
+    "require_disposition",
+]

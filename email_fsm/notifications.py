@@ -1,0 +1,181 @@
+"""Notifications: what an agent is told, shaped exactly like GWS CometD messages.
+
+:func:`email_fsm.decide` addresses each :class:`Notification` to one agent. Rendering to
+the GWS shape (SPEC.md §8) happens on demand, through pydantic models:
+
+- ``{"channel": "/v2/me/emails", "data": {"messageType": "EmailStateChangeMessage",
+  "notificationType": ..., "referenceId": ..., "email": {...}}}``;
+- ``referenceId`` only when the notification answers the recipient's own request and
+  that request carried one;
+- a *minimal* email object (``id``, ``state``, ``capabilities``, ``uri``) when the
+  view state is terminal for the recipient, a *full* one otherwise: every content field
+  with a value, ``userData`` when not empty, ``attachments`` when not empty (always on
+  AttachmentAdded/AttachmentRemoved), and ``revelantResponseTemplateGroups: []`` (GWS's
+  spelling) on inbound emails.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Final, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
+
+from .email import Email
+from .phases import Direction, NotificationType, Operation, ViewState
+
+__all__ = [
+    "CHANNEL",
+    "GwsAttachment",
+    "GwsEmail",
+    "GwsMessage",
+    "GwsNotificationData",
+    "Notification",
+]
+
+CHANNEL: Final = "/v2/me/emails"
+"""The CometD channel of email notifications."""
+
+
+class GwsAttachment(BaseModel):
+    """An attachment as GWS shows it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    name: str | None = None
+    size: int | None = None
+    mime: str | None = None
+    uri: str
+
+
+class GwsEmail(BaseModel):
+    """The ``email`` object of a notification; unset fields are left out."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+    id: str
+    state: ViewState
+    capabilities: list[Operation]
+    uri: str
+    from_: str | None = Field(default=None, alias="from")
+    to: list[str] | None = None
+    cc: list[str] | None = None
+    bcc: list[str] | None = None
+    subject: str | None = None
+    body: str | None = None
+    bodyAsPlainText: str | None = None
+    mime: str | None = None
+    contactId: str | None = None
+    parentId: str | None = None
+    comment: str | None = None
+    receivedDate: str | None = None
+    userData: dict[str, JsonValue] | None = None
+    attachments: list[GwsAttachment] | None = None
+    revelantResponseTemplateGroups: list[JsonValue] | None = None
+
+
+class GwsNotificationData(BaseModel):
+    """The ``data`` of a notification message."""
+
+    model_config = ConfigDict(frozen=True)
+
+    messageType: Literal["EmailStateChangeMessage"] = "EmailStateChangeMessage"
+    notificationType: NotificationType
+    referenceId: int | None = None
+    email: GwsEmail
+
+
+class GwsMessage(BaseModel):
+    """A whole CometD message as an agent's client receives it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    channel: Literal["/v2/me/emails"] = CHANNEL
+    data: GwsNotificationData
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Notification:
+    """One notification, addressed to ``recipient``.
+
+    ``email`` is the email after the step; ``state`` what the recipient sees of it;
+    ``capabilities`` what the recipient may do next; ``full`` whether the rendered email
+    object carries its content.
+    """
+
+    recipient: str
+    type: NotificationType
+    state: ViewState
+    email: Email
+    capabilities: tuple[Operation, ...]
+    reference_id: int | None
+    full: bool
+    base_url: str
+
+    def to_model(self) -> GwsMessage:
+        """The notification as a typed GWS message."""
+        data: dict[str, Any] = {"notificationType": self.type, "email": self._email_model()}
+        if self.reference_id is not None:
+            data["referenceId"] = self.reference_id
+        return GwsMessage.model_construct(
+            channel=CHANNEL,
+            data=GwsNotificationData.model_construct(messageType="EmailStateChangeMessage", **data),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The notification as the JSON object GWS sends (``channel`` and ``data``)."""
+        return self.to_model().model_dump(mode="json", by_alias=True, exclude_unset=True)
+
+    def to_json(self) -> str:
+        """The notification as JSON text."""
+        return self.to_model().model_dump_json(by_alias=True, exclude_unset=True)
+
+    def _email_model(self) -> GwsEmail:
+        email = self.email
+        uri = f"{self.base_url}/api/v2/me/emails/{email.id}"
+        fields: dict[str, Any] = {
+            "id": email.id,
+            "state": self.state,
+            "capabilities": list(self.capabilities),
+            "uri": uri,
+        }
+        if self.full:
+            c = email.content
+            optional: dict[str, Any] = {
+                "from_": c.from_,
+                "to": list(c.to) or None,
+                "cc": list(c.cc) or None,
+                "bcc": list(c.bcc) or None,
+                "subject": c.subject,
+                "body": c.body,
+                "bodyAsPlainText": c.body_as_plain_text,
+                "mime": c.mime,
+                "contactId": c.contact_id,
+                "parentId": c.parent_id,
+                "comment": email.comment,
+                "receivedDate": c.received_date,
+                "userData": dict(email.user_data) or None,
+            }
+            fields.update((k, v) for k, v in optional.items() if v is not None)
+            if email.attachments or self.type in _ATTACHMENT_TYPES:
+                fields["attachments"] = [
+                    GwsAttachment.model_construct(
+                        _fields_set={"id", "uri"}
+                        | {k for k in ("name", "size", "mime") if getattr(a, k) is not None},
+                        id=a.id,
+                        name=a.name,
+                        size=a.size,
+                        mime=a.mime,
+                        uri=f"{uri}/attachments/{a.id}",
+                    )
+                    for a in email.attachments
+                ]
+            if email.direction is Direction.INBOUND:
+                fields["revelantResponseTemplateGroups"] = []
+        return GwsEmail.model_construct(**fields)
+
+
+_ATTACHMENT_TYPES = frozenset(
+    {NotificationType.ATTACHMENT_ADDED, NotificationType.ATTACHMENT_REMOVED}
+)

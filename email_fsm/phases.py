@@ -1,0 +1,124 @@
+"""The vocabulary of the lifecycle: phases, view states, directions, triggers.
+
+A *phase* is where an email is, globally (SPEC.md §2). A *view state* is what one agent
+sees of it in a notification (SPEC.md §3): the holder sees the phase; an agent the email
+left sees how it left them (Transferred, Completed, Revoked, ...).
+
+The names are GWS's own spellings, so ``str(Phase.CANCELED) == "Canceled"`` and every
+enum here can be written to JSON as is.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+__all__ = [
+    "AGENT_OPERATIONS",
+    "SYSTEM_EVENTS",
+    "TERMINAL_PHASES",
+    "TERMINAL_VIEW_STATES",
+    "Direction",
+    "NotificationType",
+    "Operation",
+    "Phase",
+    "SystemEvent",
+    "Trigger",
+    "ViewState",
+]
+
+
+class Phase(StrEnum):
+    """Where an email is in its lifecycle; exactly one at any time."""
+
+    QUEUED = "Queued"
+    INVITED = "Invited"
+    PROCESSING = "Processing"
+    COMPOSING = "Composing"
+    COMPLETED = "Completed"
+    SENT = "Sent"
+    CANCELED = "Canceled"
+
+
+TERMINAL_PHASES: frozenset[Phase] = frozenset({Phase.COMPLETED, Phase.SENT, Phase.CANCELED})
+"""Phases an email never leaves."""
+
+
+class ViewState(StrEnum):
+    """The ``state`` field of a notification: the email as its recipient sees it."""
+
+    INVITED = "Invited"
+    PROCESSING = "Processing"
+    COMPOSING = "Composing"
+    COMPLETED = "Completed"
+    CANCELED = "Canceled"
+    SENT = "Sent"
+    REVOKED = "Revoked"
+    TRANSFERRED = "Transferred"
+
+
+TERMINAL_VIEW_STATES: frozenset[ViewState] = frozenset(
+    {
+        ViewState.COMPLETED,
+        ViewState.CANCELED,
+        ViewState.SENT,
+        ViewState.REVOKED,
+        ViewState.TRANSFERRED,
+    }
+)
+"""View states after which the email is gone for the recipient: such notifications
+carry a minimal email object (SPEC.md §8)."""
+
+
+class Direction(StrEnum):
+    """Inbound: a customer wrote in. Outbound: an agent composes it."""
+
+    INBOUND = "Inbound"
+    OUTBOUND = "Outbound"
+
+
+class Operation(StrEnum):
+    """The agent operations of the GWS Email API v2 (the ``operationName`` values)."""
+
+    ACCEPT = "Accept"
+    REJECT = "Reject"
+    TRANSFER = "Transfer"
+    COMPLETE = "Complete"
+    REPLY = "Reply"
+    REPLY_ALL = "ReplyAll"
+    CREATE = "Create"
+    SAVE = "Save"
+    SEND = "Send"
+    CANCEL = "Cancel"
+    ADD_ATTACHMENT = "AddAttachment"
+    REMOVE_ATTACHMENT = "RemoveAttachment"
+    ATTACH_USER_DATA = "AttachUserData"
+    UPDATE_USER_DATA = "UpdateUserData"
+    DELETE_USER_DATA = "DeleteUserData"
+    SET_DISPOSITION = "SetDisposition"
+    ADD_COMMENT = "AddComment"
+    SET_IN_FOCUS = "SetInFocus"
+
+
+class SystemEvent(StrEnum):
+    """What the contact center does that no agent asked for (SPEC.md §6)."""
+
+    ARRIVE = "Arrive"
+    OFFER = "Offer"
+    REVOKE = "Revoke"
+
+
+Trigger = Operation | SystemEvent
+"""Anything that can move an email: an agent operation or a system event."""
+
+AGENT_OPERATIONS: tuple[Operation, ...] = tuple(Operation)
+SYSTEM_EVENTS: tuple[SystemEvent, ...] = tuple(SystemEvent)
+
+
+class NotificationType(StrEnum):
+    """The ``notificationType`` of a GWS email notification (SPEC.md §8)."""
+
+    STATUS_CHANGE = "StatusChange"
+    PROPERTIES_UPDATED = "PropertiesUpdated"
+    EMAIL_SAVED = "EmailSaved"
+    ATTACHMENT_ADDED = "AttachmentAdded"
+    ATTACHMENT_REMOVED = "AttachmentRemoved"

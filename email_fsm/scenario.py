@@ -1,0 +1,217 @@
+"""Scenario files: a story of system events and agent requests, run through the model.
+
+A scenario is a JSON object::
+
+    {"baseUrl": "http://localhost:8080",
+     "steps": [
+       {"event": "Arrive", "emailId": "E1", "queueName": "inbound",
+        "receivedDate": "2026-01-05T10:00:00Z",
+        "email": {"from": "c@example.com", "to": ["support@example.com"],
+                  "subject": "Hi", "contactId": "C1", "userData": {"k": "v"}}},
+       {"event": "Offer", "emailId": "E1", "agent": "a"},
+       {"agent": "a", "emailId": "E1", "referenceId": 2,
+        "request": {"operationName": "Accept"}}]}
+
+``request`` is the GWS request body exactly as a client would POST it: a malformed
+request is a refused step, not a malformed file. :func:`load_scenario` raises
+:class:`ScenarioError` naming the step when the *file* is malformed; :func:`run_scenario`
+yields the output records of ``email-fsm replay``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal, TypeAlias
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, TypeAdapter, ValidationError
+
+from .center import ContactCenter
+from .commands import Arrive, Offer, Revoke, SystemCommand
+from .config import Config
+from .decider import Accepted
+from .policies import Policy
+
+__all__ = ["AgentStep", "Scenario", "ScenarioError", "load_scenario", "run_scenario"]
+
+
+class ScenarioError(ValueError):
+    """The scenario file itself is malformed; the message names the step."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+class _ArriveEmail(_Strict):
+    from_: str | None = Field(default=None, alias="from")
+    to: list[str] = []
+    cc: list[str] = []
+    subject: str | None = None
+    body: str | None = None
+    bodyAsPlainText: str | None = None
+    mime: str | None = None
+    contactId: str | None = None
+    userData: dict[str, JsonValue] = {}
+
+
+class _ArriveStep(_Strict):
+    event: Literal["Arrive"]
+    emailId: str
+    queueName: str
+    receivedDate: str | None = None
+    email: _ArriveEmail = _ArriveEmail()
+
+
+class _OfferStep(_Strict):
+    event: Literal["Offer"]
+    emailId: str
+    agent: str
+
+
+class _RevokeStep(_Strict):
+    event: Literal["Revoke"]
+    emailId: str
+
+
+class _AgentStep(_Strict):
+    agent: str
+    emailId: str | None = None
+    newEmailId: str | None = None
+    referenceId: int | None = None
+    request: JsonValue
+
+
+_EVENT_STEP: TypeAdapter[Any] = TypeAdapter(
+    Annotated[_ArriveStep | _OfferStep | _RevokeStep, Field(discriminator="event")]
+)
+_AGENT_STEP: TypeAdapter[_AgentStep] = TypeAdapter(_AgentStep)
+
+
+@dataclass(frozen=True, slots=True)
+class AgentStep:
+    """An agent's raw GWS request, with what the caller supplies."""
+
+    agent: str
+    request: object
+    email_id: str | None = None
+    new_email_id: str | None = None
+    reference_id: int | None = None
+
+
+Step: TypeAlias = SystemCommand | AgentStep
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    """A parsed scenario: its base URL (``None``: the default) and its steps."""
+
+    base_url: str | None
+    steps: tuple[Step, ...]
+
+
+def _system_command(step: Any) -> SystemCommand:
+    match step:
+        case _ArriveStep():
+            e = step.email
+            return Arrive(
+                email_id=step.emailId,
+                queue=step.queueName,
+                received_date=step.receivedDate,
+                from_=e.from_,
+                to=tuple(e.to),
+                cc=tuple(e.cc),
+                subject=e.subject,
+                body=e.body,
+                body_as_plain_text=e.bodyAsPlainText,
+                mime=e.mime,
+                contact_id=e.contactId,
+                user_data=e.userData,
+            )
+        case _OfferStep():
+            return Offer(email_id=step.emailId, agent=step.agent)
+    assert isinstance(step, _RevokeStep)
+    return Revoke(email_id=step.emailId)
+
+
+def _error_text(error: ValidationError) -> str:
+    first = error.errors(include_url=False, include_input=False)[0]
+    where = ".".join(str(part) for part in first["loc"])
+    return f"{where}: {first['msg']}" if where else first["msg"]
+
+
+def _parse_step(index: int, raw: object) -> Step:
+    if not isinstance(raw, dict):
+        raise ScenarioError(f"step {index}: must be an object, not {type(raw).__name__}")
+    try:
+        if "event" in raw:
+            return _system_command(_EVENT_STEP.validate_python(raw))
+        agent = _AGENT_STEP.validate_python(raw)
+    except ValidationError as error:
+        raise ScenarioError(f"step {index}: {_error_text(error)}") from None
+    return AgentStep(
+        agent=agent.agent,
+        request=agent.request,
+        email_id=agent.emailId,
+        new_email_id=agent.newEmailId,
+        reference_id=agent.referenceId,
+    )
+
+
+def load_scenario(text: str | bytes) -> Scenario:
+    """Parse scenario JSON; raise :class:`ScenarioError` naming what is wrong."""
+    try:
+        raw = json.loads(text)
+    except (ValueError, RecursionError) as error:
+        raise ScenarioError(f"not JSON: {str(error)[:200]}") from None
+    if not isinstance(raw, dict):
+        raise ScenarioError("a scenario must be a JSON object with a 'steps' list")
+    unknown = set(raw) - {"baseUrl", "steps"}
+    if unknown:
+        raise ScenarioError(f"unknown scenario keys: {sorted(unknown)}")
+    base_url = raw.get("baseUrl")
+    if base_url is not None and not isinstance(base_url, str):
+        raise ScenarioError("baseUrl must be a string")
+    steps = raw.get("steps")
+    if not isinstance(steps, list):
+        raise ScenarioError("a scenario must have a 'steps' list")
+    try:
+        return Scenario(base_url, tuple(_parse_step(i, step) for i, step in enumerate(steps)))
+    except RecursionError:
+        raise ScenarioError("a step is nested too deeply") from None
+
+
+def run_scenario(
+    scenario: Scenario, *, config: Config | None = None, policies: tuple[Policy, ...] = ()
+) -> Iterator[dict[str, Any]]:
+    """Run ``scenario`` and yield the records ``email-fsm replay`` prints.
+
+    For an agent step: ``{"step", "agent", "response"}``; for a refused system event:
+    ``{"step", "response"}``; for each notification, in order:
+    ``{"step", "to", "message"}``.
+    """
+    if config is None:
+        config = Config() if scenario.base_url is None else Config(base_url=scenario.base_url)
+    center = ContactCenter(config=config, policies=policies)
+    for index, step in enumerate(scenario.steps):
+        if isinstance(step, AgentStep):
+            decision = center.request(
+                step.agent,
+                step.request,
+                email_id=step.email_id,
+                new_email_id=step.new_email_id,
+                reference_id=step.reference_id,
+            )
+            yield {"step": index, "agent": step.agent, "response": decision.response()}
+        else:
+            decision = center.execute(step)
+            if not isinstance(decision, Accepted):
+                yield {"step": index, "response": decision.response()}
+        if isinstance(decision, Accepted):
+            for notification in decision.notifications:
+                yield {
+                    "step": index,
+                    "to": notification.recipient,
+                    "message": notification.to_dict(),
+                }

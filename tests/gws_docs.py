@@ -1,0 +1,95 @@
+"""Load GWS documentation samples, repairing the doc artifacts of SPEC.md §9.
+
+The samples on docs.genesys.com were typed by hand: a space after every ``:`` in URIs
+and times (``http: //localhost: 8080``, ``15: 54: 13``), the singular ``/api/v2/email/``
+path, Python's ``None``, unescaped quotes inside string values, and (Save) a missing
+closing brace. :func:`load_sample` repairs all of them and returns the JSON object.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "gws"
+
+_TIME = re.compile(r"(\d{2}): (\d{2}): (\d{2})")
+_URI = re.compile(r"http: //([\w.-]+): (\d+)/api/v2/email/")
+_NONE = re.compile(r"(?<=[:\[,])(\s*)None(?=\s*[,}\]])")
+
+
+def _escape_inner_quotes(text: str) -> str:
+    """Escape quotes inside strings: a quote closes a string only before ``: , } ]``."""
+    out: list[str] = []
+    in_string = False
+    i = 0
+    while i < len(text):
+        char = text[i]
+        if char == "\\" and in_string:
+            out.append(text[i : i + 2])
+            i += 2
+            continue
+        if char == '"':
+            if not in_string:
+                in_string = True
+            else:
+                rest = text[i + 1 :].lstrip()
+                if not rest or rest[0] in ":,}]":
+                    in_string = False
+                else:
+                    out.append('\\"')
+                    i += 1
+                    continue
+        out.append(char)
+        i += 1
+    return "".join(out)
+
+
+def _close_braces(text: str) -> str:
+    depth = 0
+    in_string = False
+    escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+    return text + "}" * depth
+
+
+def repair(text: str) -> str:
+    """Repair the doc artifacts of a sample's JSON text."""
+    text = _URI.sub(r"http://\1:\2/api/v2/me/emails/", text)
+    text = _TIME.sub(r"\1:\2:\3", text)
+    text = _NONE.sub(r"\1null", text)
+    return _close_braces(_escape_inner_quotes(text))
+
+
+def load_sample(text: str) -> Any:
+    """Parse a sample's text after :func:`repair`."""
+    return json.loads(repair(text))
+
+
+def transfer_page_notification() -> dict[str, Any]:
+    """The notification of the EmailTransfer page (the project's seed)."""
+    page = (FIXTURES / "EmailTransfer.page.txt").read_text("utf-8")
+    line = next(line for line in page.splitlines() if line.startswith('{ "referenceId"'))
+    sample: dict[str, Any] = load_sample(line)
+    return sample
+
+
+def fixture(name: str) -> dict[str, Any]:
+    """A JSON fixture by file name, repaired."""
+    sample: dict[str, Any] = load_sample((FIXTURES / name).read_text("utf-8"))
+    return sample
