@@ -364,10 +364,14 @@ def check_table(rows: Iterable[Row]) -> dict[tuple[Phase | None, Trigger], Row]:
     reachable = _closure(successors, {None})
     unreachable = set(Phase) - reachable
     if unreachable:
-        raise TableError(f"unreachable phases: {sorted(unreachable)}")
-    for phase in set(Phase) - TERMINAL_PHASES:
-        if not _closure(successors, {phase}) & TERMINAL_PHASES:
-            raise TableError(f"phase {phase} cannot reach a terminal phase")
+        raise TableError(f"unreachable phases: {[str(p) for p in Phase if p in unreachable]}")
+    traps = [
+        str(phase)
+        for phase in Phase
+        if phase not in TERMINAL_PHASES and not _closure(successors, {phase}) & TERMINAL_PHASES
+    ]
+    if traps:
+        raise TableError(f"phases that cannot reach a terminal phase: {traps}")
     return index
 
 
