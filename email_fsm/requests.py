@@ -292,12 +292,14 @@ def _queue(queue_uri: str | None, queue_name: str | None) -> str | None:
 
 
 def _transfer_target(request: _Transfer) -> str | None:
-    uris = {uri for uri in (request.userUri, request.targetUri) if uri is not None}
-    if len(uris) > 1:
+    agents = {
+        _last_segment(uri, name, collection="users")
+        for uri, name in ((request.userUri, "userUri"), (request.targetUri, "targetUri"))
+        if uri is not None
+    }
+    if len(agents) > 1:
         raise _invalid("userUri and targetUri name different users")
-    if not uris:
-        return None
-    return _last_segment(uris.pop(), "userUri", collection="users")
+    return agents.pop() if agents else None
 
 
 def _need(value: str | None, name: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import is_dataclass
 from typing import Any
 
 from email_fsm import (
@@ -95,15 +96,15 @@ def sent(c: ContactCenter, email_id: str = "D1", agent: str = "a") -> Email:
 
 
 def assert_refused(
-    c: ContactCenter, command: Command | dict[str, Any], code: StatusCode, **request: Any
+    c: ContactCenter, command: Command | object, code: StatusCode, **request: Any
 ) -> Refused:
-    """Run ``command`` (or a raw request body) and check it is refused with ``code`` and
+    """Run a typed ``command`` (or a raw GWS request body) and check it is refused with ``code`` and
     that nothing changed: every email, the bystander included."""
     before = dict(c.emails)
-    if isinstance(command, dict):
+    if is_dataclass(command):
+        decision = c.execute(command)  # type: ignore[arg-type]
+    else:  # a raw GWS request body
         decision = c.request(request.pop("agent", "a"), command, **request)
-    else:
-        decision = c.execute(command)
     assert isinstance(decision, Refused), decision
     assert decision.code == code, decision
     assert dict(c.emails) == before
