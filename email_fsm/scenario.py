@@ -135,24 +135,29 @@ def _system_command(step: Any) -> SystemCommand:
     return Revoke(email_id=step.emailId)
 
 
-def _error_text(error: ValidationError) -> str:
+def _error_text(error: ValidationError, *, tagged: bool) -> str:
     first = error.errors(include_url=False, include_input=False)[0]
-    where = ".".join(str(part) for part in first["loc"])
+    # A tagged union puts the tag ("Arrive") first in the location: leave it out.
+    loc = first["loc"][1:] if tagged and len(first["loc"]) > 1 else first["loc"]
+    where = ".".join(str(part) for part in loc)
     return f"{where}: {first['msg']}" if where else first["msg"]
 
 
 def _parse_step(index: int, raw: object) -> Step:
     if not isinstance(raw, dict):
         raise ScenarioError(f"step {index}: must be an object, not {type(raw).__name__}")
+    tagged = "event" in raw
     try:
-        if "event" in raw:
+        if tagged:
             return _system_command(_EVENT_STEP.validate_python(raw))
         agent = _AGENT_STEP.validate_python(raw)
     except ValidationError as error:
-        raise ScenarioError(f"step {index}: {_error_text(error)}") from None
+        raise ScenarioError(f"step {index}: {_error_text(error, tagged=tagged)}") from None
+    # A JSON string in the file is a string body, not JSON text to parse again.
+    request = json.dumps(agent.request) if isinstance(agent.request, str) else agent.request
     return AgentStep(
         agent=agent.agent,
-        request=agent.request,
+        request=request,
         email_id=agent.emailId,
         new_email_id=agent.newEmailId,
         reference_id=agent.referenceId,
