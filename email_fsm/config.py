@@ -37,10 +37,6 @@ class Config:
     """The userData key SetDisposition writes when no ``dispositionKey`` is given."""
     limits: Limits = field(default_factory=Limits)
 
-    def email_uri(self, email_id: str) -> str:
-        """The GWS uri of an email."""
-        return f"{self.base_url}/api/v2/me/emails/{email_id}"
-
 
 DEFAULT_CONFIG = Config()
 """SPEC.md's defaults."""

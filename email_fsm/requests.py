@@ -258,15 +258,14 @@ def _validate(body: object) -> Any:
         errors = error.errors(include_url=False, include_input=False)
         missing = [e for e in errors if e["type"] in ("missing", "union_tag_not_found")]
         chosen = missing[0] if missing else errors[0]
-        where = ".".join(str(part) for part in chosen["loc"][1:]) or "operationName"
         if chosen["type"] == "union_tag_not_found":
             raise _missing("operationName is required") from None
         if chosen["type"] == "union_tag_invalid":
             raise _invalid(f"unknown operationName {body.get('operationName')!r}"[:200]) from None
+        loc = [str(part) for part in chosen["loc"][1:]]
+        where = ".".join(loc if len(loc) <= 6 else [*loc[:3], "...", loc[-1]])
         message = f"{where}: {chosen['msg']}"[:300]
         raise (_missing(message) if missing else _invalid(message)) from None
-    except RecursionError:
-        raise _invalid("request body is nested too deeply") from None
 
 
 def _last_segment(uri: str, what: str, *, collection: str | None = None) -> str:

@@ -151,11 +151,6 @@ class Row:
                 return edge.target
         raise TableError(f"{self.trigger} from {self.source} has no edge for {branch}")
 
-    @property
-    def branches(self) -> frozenset[Branch]:
-        """The branches this row's edges cover."""
-        return frozenset(edge.branch for edge in self.edges)
-
 
 class TableError(ValueError):
     """A lifecycle table breaks a definition-time check (a programmer error)."""

@@ -247,12 +247,14 @@ def test_deeply_nested_user_data_is_a_refusal() -> None:
         nested = {"k": nested}
     c = center()
     processing(c)
-    assert_refused(
+    refused = assert_refused(
         c,
         {"operationName": "AttachUserData", "userData": {"deep": nested}},
         StatusCode.INVALID_VALUE,
         email_id="E1",
     )
+    assert refused.message.startswith("AttachUserData refused for email E1: userData.deep.")
+    assert len(refused.message) < 200
 
 
 def test_refusal_messages_name_the_operation_and_parameter() -> None:
