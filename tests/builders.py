@@ -27,6 +27,45 @@ from email_fsm import (
 
 BASE = "http://localhost:8080"
 
+# The capability lists exactly as SPEC.md §4 prints them (GWS order).
+PROCESSING_CAPS = [
+    "Reply",
+    "ReplyAll",
+    "Transfer",
+    "AddComment",
+    "AttachUserData",
+    "UpdateUserData",
+    "DeleteUserData",
+    "SetDisposition",
+    "SetInFocus",
+    "Complete",
+]
+COMPOSING_CAPS = [
+    "Cancel",
+    "Send",
+    "AddComment",
+    "AttachUserData",
+    "UpdateUserData",
+    "DeleteUserData",
+    "SetDisposition",
+    "SetInFocus",
+    "Transfer",
+]
+
+
+def message(
+    notification_type: str, email: dict[str, Any], reference_id: int | None = None
+) -> dict[str, Any]:
+    """A GWS notification message, written out by hand (SPEC.md §8)."""
+    data: dict[str, Any] = {
+        "messageType": "EmailStateChangeMessage",
+        "notificationType": notification_type,
+    }
+    if reference_id is not None:
+        data["referenceId"] = reference_id
+    data["email"] = email
+    return {"channel": "/v2/me/emails", "data": data}
+
 
 def uri(email_id: str) -> str:
     return f"{BASE}/api/v2/me/emails/{email_id}"

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from builders import COMPOSING_CAPS, PROCESSING_CAPS, message
 from gws_docs import transfer_page_notification
 
 from email_fsm.cli import demo_scenario_text, main
@@ -58,37 +59,6 @@ FULL_E1 = {
     "receivedDate": "2026-01-05T10:00:00Z",
     "revelantResponseTemplateGroups": [],
 }
-PROCESSING = [
-    "Reply",
-    "ReplyAll",
-    "Transfer",
-    "AddComment",
-    "AttachUserData",
-    "UpdateUserData",
-    "DeleteUserData",
-    "SetDisposition",
-    "SetInFocus",
-    "Complete",
-]
-COMPOSING = [
-    "Cancel",
-    "Send",
-    "AddComment",
-    "AttachUserData",
-    "UpdateUserData",
-    "DeleteUserData",
-    "SetDisposition",
-    "SetInFocus",
-    "Transfer",
-]
-
-
-def _message(kind: str, email: dict[str, Any], reference: int | None = None) -> dict[str, Any]:
-    data: dict[str, Any] = {"messageType": "EmailStateChangeMessage", "notificationType": kind}
-    if reference is not None:
-        data["referenceId"] = reference
-    data["email"] = email
-    return {"channel": "/v2/me/emails", "data": data}
 
 
 def test_replay_prints_responses_and_notifications_in_order(tmp_path: Path) -> None:
@@ -99,7 +69,7 @@ def test_replay_prints_responses_and_notifications_in_order(tmp_path: Path) -> N
         {
             "step": 1,
             "to": "a",
-            "message": _message("StatusChange", {**invited, "uri": URI + "E1", **FULL_E1}),
+            "message": message("StatusChange", {**invited, "uri": URI + "E1", **FULL_E1}),
         },
         {
             "step": 2,
@@ -114,12 +84,12 @@ def test_replay_prints_responses_and_notifications_in_order(tmp_path: Path) -> N
         {
             "step": 3,
             "to": "a",
-            "message": _message(
+            "message": message(
                 "StatusChange",
                 {
                     "id": "E1",
                     "state": "Processing",
-                    "capabilities": PROCESSING,
+                    "capabilities": PROCESSING_CAPS,
                     "uri": URI + "E1",
                     **FULL_E1,
                 },
@@ -137,9 +107,14 @@ def test_replay_prints_responses_and_notifications_in_order(tmp_path: Path) -> N
         {
             "step": 5,
             "to": "a",
-            "message": _message(
+            "message": message(
                 "StatusChange",
-                {"id": "E2", "state": "Composing", "capabilities": COMPOSING, "uri": URI + "E2"},
+                {
+                    "id": "E2",
+                    "state": "Composing",
+                    "capabilities": COMPOSING_CAPS,
+                    "uri": URI + "E2",
+                },
                 22,
             ),
         },
@@ -176,7 +151,7 @@ def test_replay_prints_responses_and_notifications_in_order(tmp_path: Path) -> N
         {
             "step": 10,
             "to": "a",
-            "message": _message(
+            "message": message(
                 "StatusChange",
                 {"id": "E2", "state": "Canceled", "capabilities": [], "uri": URI + "E2"},
             ),

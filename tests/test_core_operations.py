@@ -7,12 +7,15 @@ from typing import Any
 
 import pytest
 from builders import (
+    COMPOSING_CAPS,
+    PROCESSING_CAPS,
     accepted,
     arrive,
     center,
     composing,
     composing_with_recipient,
     invited,
+    message,
     processing,
     uri,
 )
@@ -49,29 +52,6 @@ from email_fsm import (
 )
 from email_fsm.events import FocusSet
 
-PROCESSING_CAPS = [
-    "Reply",
-    "ReplyAll",
-    "Transfer",
-    "AddComment",
-    "AttachUserData",
-    "UpdateUserData",
-    "DeleteUserData",
-    "SetDisposition",
-    "SetInFocus",
-    "Complete",
-]
-COMPOSING_CAPS = [
-    "Cancel",
-    "Send",
-    "AddComment",
-    "AttachUserData",
-    "UpdateUserData",
-    "DeleteUserData",
-    "SetDisposition",
-    "SetInFocus",
-    "Transfer",
-]
 INBOUND_CONTENT: dict[str, Any] = {
     "from": "customer@example.com",
     "to": ["support@example.com"],
@@ -79,19 +59,6 @@ INBOUND_CONTENT: dict[str, Any] = {
     "contactId": "C1",
     "revelantResponseTemplateGroups": [],
 }
-
-
-def message(
-    notification_type: str, email: dict[str, Any], reference_id: int | None = None
-) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "messageType": "EmailStateChangeMessage",
-        "notificationType": notification_type,
-    }
-    if reference_id is not None:
-        data["referenceId"] = reference_id
-    data["email"] = email
-    return {"channel": "/v2/me/emails", "data": data}
 
 
 def minimal(email_id: str, state: str) -> dict[str, Any]:

@@ -3,41 +3,17 @@
 from __future__ import annotations
 
 import pytest
+from builders import COMPOSING_CAPS, PROCESSING_CAPS
 
 from email_fsm import ADVERTISED, ALLOWED, ROWS, TABLE, Operation, Phase, SystemEvent
 from email_fsm.phases import NotificationType, ViewState
 from email_fsm.table import Actor, Branch, Edge, Notice, Recipient, Row, TableError, check_table
 
-# The capability lists exactly as SPEC.md §4 prints them.
-SPEC_PROCESSING = [
-    "Reply",
-    "ReplyAll",
-    "Transfer",
-    "AddComment",
-    "AttachUserData",
-    "UpdateUserData",
-    "DeleteUserData",
-    "SetDisposition",
-    "SetInFocus",
-    "Complete",
-]
-SPEC_COMPOSING = [
-    "Cancel",
-    "Send",
-    "AddComment",
-    "AttachUserData",
-    "UpdateUserData",
-    "DeleteUserData",
-    "SetDisposition",
-    "SetInFocus",
-    "Transfer",
-]
-
 
 def test_capability_lists_are_gws_lists_in_gws_order() -> None:
     assert [str(op) for op in ADVERTISED[Phase.INVITED]] == ["Accept", "Reject"]
-    assert [str(op) for op in ADVERTISED[Phase.PROCESSING]] == SPEC_PROCESSING
-    assert [str(op) for op in ADVERTISED[Phase.COMPOSING]] == SPEC_COMPOSING
+    assert [str(op) for op in ADVERTISED[Phase.PROCESSING]] == PROCESSING_CAPS
+    assert [str(op) for op in ADVERTISED[Phase.COMPOSING]] == COMPOSING_CAPS
     for phase in (Phase.QUEUED, Phase.COMPLETED, Phase.SENT, Phase.CANCELED):
         assert ADVERTISED[phase] == ()
 
