@@ -8,7 +8,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint typecheck pytest clean lock
+.PHONY: demo test lint typecheck pytest clean lock docs diagrams
 
 $(STAMP): pyproject.toml requirements-dev.lock
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,20 @@ typecheck: $(STAMP)
 
 pytest: $(STAMP)
 	$(BIN)/pytest --cov --cov-report=term-missing:skip-covered
+
+# The documentation site (docs/, mkdocs.yml), built strictly into site/.
+DOCS_STAMP := $(VENV)/.docs-stamp
+$(DOCS_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -c requirements-dev.lock -e '.[dev,docs]'
+	touch $(DOCS_STAMP)
+
+docs: $(DOCS_STAMP)
+	$(BIN)/mkdocs build --strict
+
+# Regenerate the diagrams and tables committed under docs/generated and the README's
+# lifecycle diagram (needs Graphviz's `dot` for the SVGs); a test fails when they drift.
+diagrams: $(STAMP)
+	$(BIN)/python -m email_fsm.diagrams --write docs/generated --readme README.md
 
 # Re-pin the development dependencies (run after changing pyproject.toml).
 lock: $(STAMP)

@@ -4,6 +4,9 @@
   :func:`email_fsm.scenario.run_scenario`); exit 0 when the scenario ran, 2 with a
   one-line error when the file is malformed.
 - ``email-fsm demo [--json]``: the story of the project's seed page, told readably.
+- ``email-fsm diagram --format mermaid|dot|svg|png|md|html [--view agent|global]
+  [--highlight STATE] [-o FILE]``: the lifecycle diagram or the reference tables (see
+  :mod:`email_fsm.diagrams`).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from importlib import resources
 from typing import Any, TextIO
 
+from . import diagrams
 from .scenario import AgentStep, Scenario, ScenarioError, load_scenario, run_scenario
 
 __all__ = ["DEMO_SCENARIO", "demo_scenario_text", "main", "main_entry"]
@@ -119,6 +123,8 @@ def _parser() -> argparse.ArgumentParser:
     replay.add_argument("scenario", help="path of a scenario JSON file ('-' for stdin)")
     demo = commands.add_parser("demo", help="tell the story of the seed page")
     demo.add_argument("--json", action="store_true", help="print the replay format instead")
+    diagram = commands.add_parser("diagram", help="draw the lifecycle, or print its reference")
+    diagrams.add_arguments(diagram)
     return parser
 
 
@@ -126,6 +132,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     """Run the command line; returns the exit status."""
     out = sys.stdout if out is None else out
     args = _parser().parse_args(argv)
+    if args.command == "diagram":
+        return diagrams.run(args, out)
     if args.command == "demo":
         scenario = load_scenario(demo_scenario_text())
         if args.json:
