@@ -26,6 +26,7 @@ email's events from ``None`` rebuilds it: ``decide`` computes its resulting emai
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, TypeAlias, TypeVar
@@ -320,6 +321,9 @@ def _check_value(value: object, limits: Limits, key: str) -> Refused | None:
     if isinstance(value, str):
         if _utf8_over(value, limits.max_value_bytes):
             return _invalid(f"userData value of {key!r} is over {limits.max_value_bytes} bytes")
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            return _invalid(f"userData value of {key!r} is not a JSON number: {value}")
     elif isinstance(value, list):
         for item in value:
             refused = _check_value(item, limits, key)

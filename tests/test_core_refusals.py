@@ -312,6 +312,11 @@ INVALID: list[tuple[str, Callable[[], Command]]] = [
             actor="a", email_id="E1", user_data={str(i): i for i in range(1001)}
         ),
     ),
+    ("infinity", lambda: AttachUserData(actor="a", email_id="E1", user_data={"k": float("inf")})),
+    (
+        "nested nan",
+        lambda: UpdateUserData(actor="a", email_id="E1", user_data={"k": [float("nan")]}),
+    ),
     ("long delete key", lambda: DeleteUserData(actor="a", email_id="E1", keys=("k" * 257,))),
     ("long disposition", lambda: SetDisposition(actor="a", email_id="E1", disposition=BIG)),
     ("empty disp key", lambda: SetDisposition(actor="a", email_id="E1", disposition="x", key="")),
