@@ -81,7 +81,7 @@ from .events import (
     UserDataChanged,
 )
 from .notifications import Notification
-from .phases import TERMINAL_VIEW_STATES, Direction, ViewState
+from .phases import TERMINAL_VIEW_STATES, Direction, Phase, ViewState
 from .policies import Policy
 from .refusals import Refused, StatusCode
 from .table import ROWS, RULE_CODES, Branch, Recipient, Row, Rule
@@ -151,11 +151,8 @@ def decide(
     return spec.decide(emails, command, config, policies)
 
 
-@dataclass(frozen=True, slots=True)
-class _Outcome:
-    branch: Branch
-    events: tuple[Event, ...]
-
+_Outcome: TypeAlias = tuple[Branch, tuple[Event, ...]]
+"""What a handler decided: the branch of the row taken, and the events."""
 
 _Check: TypeAlias = Callable[[Any, Limits], Refused | None]
 _Handler: TypeAlias = Callable[[Email | None, Any, Row, Config], _Outcome | Refused]
@@ -201,7 +198,11 @@ class _Spec:
             return _about(refused, operation, email)
         # 3. holder, 4. phase
         phase = None if email is None else email.phase
-        if not self.system and email is not None and command.actor != email.holder:
+        if (
+            not self.system
+            and email is not None
+            and command.actor != (email.owner if email.owner is not None else email.invitee)
+        ):
             holder = f"held by {email.holder}" if email.holder else "held by nobody"
             return Refused(
                 StatusCode.FORBIDDEN,
@@ -223,7 +224,7 @@ class _Spec:
             refused = policy(command, email)
             if refused is not None:
                 return refused
-        return _accept(emails, email, command, row, outcome, config)
+        return _accept(emails, email, command, new_id, row, outcome[0], outcome[1], config)
 
 
 def _about(refused: Refused, operation: str, email: Email | None) -> Refused:
@@ -235,25 +236,36 @@ def _accept(
     emails: Mapping[str, Email],
     before: Email | None,
     command: Any,
+    new_id: str | None,
     row: Row,
-    outcome: _Outcome,
+    branch: Branch,
+    events: tuple[Event, ...],
     config: Config,
 ) -> Accepted:
-    touched: dict[str, Email] = {}
-    for event in outcome.events:
-        eid = event.email_id
-        current = touched.get(eid)
-        if current is None:
-            current = before if before is not None and before.id == eid else emails.get(eid)
-        touched[eid] = evolve(current, event)
-    after = touched.get(command.email_id, before)
-    assert after is not None
-    new_email = touched.get(getattr(command, "new_email_id", None) or "")
+    created = None
+    if len(events) == 1 and events[0].email_id == command.email_id:
+        # The common case: one event, on the command's own email.
+        after = evolve(before, events[0])
+        touched: tuple[Email, ...] = (after,)
+    else:
+        changes: dict[str, Email] = {}
+        for event in events:
+            eid = event.email_id
+            current = changes.get(eid)
+            if current is None:
+                current = before if before is not None and before.id == eid else emails.get(eid)
+            changes[eid] = evolve(current, event)
+        found = changes.get(command.email_id, before)
+        assert found is not None
+        after = found
+        if new_id is not None:
+            created = changes.get(new_id)
+        touched = tuple(changes.values())
     notifications: list[Notification] = []
     for notice in row.notices:
-        if notice.branch is not Branch.ALWAYS and notice.branch is not outcome.branch:
+        if notice.branch is not Branch.ALWAYS and notice.branch is not branch:
             continue
-        subject = new_email if notice.about_new_email and new_email is not None else after
+        subject = created if notice.about_new_email and created is not None else after
         if notice.recipient is Recipient.ACTOR:
             recipient = command.actor
             reference_id = command.reference_id
@@ -265,20 +277,28 @@ def _accept(
             assert before.invitee is not None
             recipient = before.invitee
             reference_id = None
-        state = ViewState(subject.phase) if notice.view is None else notice.view
+        state = _VIEWS[subject.phase] if notice.view is None else notice.view
         notifications.append(
             Notification(
                 recipient=recipient,
                 type=notice.type,
                 state=state,
                 email=subject,
-                capabilities=ADVERTISED[subject.phase] if recipient == subject.holder else (),
+                capabilities=ADVERTISED[subject.phase]
+                if recipient == (subject.owner if subject.owner is not None else subject.invitee)
+                else (),
                 reference_id=reference_id,
                 full=state not in TERMINAL_VIEW_STATES,
                 base_url=config.base_url,
             )
         )
-    return Accepted(outcome.events, tuple(touched.values()), tuple(notifications))
+    return Accepted(events, touched, tuple(notifications))
+
+
+_VIEWS: Mapping[Phase, ViewState] = {
+    phase: ViewState(phase.value) for phase in Phase if phase.value in set(ViewState)
+}
+"""The view state of the holder of an email in a phase (``ViewState(phase)``, looked up)."""
 
 
 # --------------------------------------------------------------- shape checks (1/10)
@@ -352,7 +372,12 @@ def _check_required(**values: str | None) -> Refused | None:
 
 
 def _check_actor(command: Any, limits: Limits) -> Refused | None:
-    return _check_required(agent=command.actor, emailId=command.email_id)
+    # _check_required(agent=..., emailId=...), spelled out: every agent command runs it.
+    if not command.actor:
+        return _missing("agent")
+    if not command.email_id:
+        return _missing("emailId")
+    return None
 
 
 def _check_transfer(command: Transfer, limits: Limits) -> Refused | None:
@@ -360,13 +385,21 @@ def _check_transfer(command: Transfer, limits: Limits) -> Refused | None:
         return _invalid("give userUri or queueName, not both")
     if command.agent is None and command.queue is None:
         return _missing("userUri or queueName")
-    return _check_actor(command, limits) or _check_optional(
-        userUri=command.agent, queueName=command.queue
-    )
+    refused = _check_actor(command, limits)
+    if refused is not None:
+        return refused
+    if command.agent == "":
+        return _invalid("userUri must not be empty")
+    if command.queue == "":
+        return _invalid("queueName must not be empty")
+    return None
 
 
 def _check_complete(command: Complete, limits: Limits) -> Refused | None:
-    return _check_actor(command, limits) or _check_optional(queueName=command.queue)
+    refused = _check_actor(command, limits)
+    if refused is None and command.queue == "":
+        return _invalid("queueName must not be empty")
+    return refused
 
 
 def _check_reply(command: Reply | ReplyAll, limits: Limits) -> Refused | None:
@@ -434,20 +467,30 @@ def _check_disposition(command: SetDisposition, limits: Limits) -> Refused | Non
 
 
 def _check_comment(command: AddComment, limits: Limits) -> Refused | None:
-    refused = _check_actor(command, limits) or _check_required(comment=command.comment)
-    if refused is None and _utf8_over(command.comment, limits.max_comment_bytes):
+    refused = _check_actor(command, limits)
+    if refused is not None:
+        return refused
+    if not command.comment:
+        return _missing("comment")
+    if _utf8_over(command.comment, limits.max_comment_bytes):
         return _invalid(f"comment is over {limits.max_comment_bytes} bytes")
-    return refused
+    return None
 
 
 def _check_arrive(command: Arrive, limits: Limits) -> Refused | None:
-    return _check_required(emailId=command.email_id, queueName=command.queue) or _check_user_data(
-        command.user_data, limits, required=False
-    )
+    if not command.email_id:
+        return _missing("emailId")
+    if not command.queue:
+        return _missing("queueName")
+    return _check_user_data(command.user_data, limits, required=False)
 
 
 def _check_offer(command: Offer, limits: Limits) -> Refused | None:
-    return _check_required(emailId=command.email_id, agent=command.agent)
+    if not command.email_id:
+        return _missing("emailId")
+    if not command.agent:
+        return _missing("agent")
+    return None
 
 
 def _check_email_id(command: Revoke, limits: Limits) -> Refused | None:
@@ -462,7 +505,7 @@ def _rule(rule: Rule, message: str) -> Refused:
 
 
 def _branch_outcome(branch: Branch, event: Event) -> _Outcome:
-    return _Outcome(branch, (event,))
+    return (branch, (event,))
 
 
 def _handle_arrive(email: Email | None, c: Arrive, row: Row, config: Config) -> _Outcome:
@@ -606,7 +649,7 @@ def _handle_reply(
         contact_id=original.contact_id,
         parent_id=email.id,
     )
-    return _Outcome(
+    return (
         Branch.ALWAYS,
         (
             ReplyCreated(
@@ -797,6 +840,7 @@ def _evolve_arrived(email: Email | None, e: EmailArrived) -> Email:
         direction=Direction.INBOUND,
         phase=e.phase,
         queue=e.queue,
+        owner=None,
         content=e.content,
         user_data=e.user_data,
     )
