@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, TypeAlias, TypeVar
 
+from ._frozen import unfrozen
 from .capabilities import ADVERTISED
 from .commands import (
     Accept,
@@ -58,7 +59,15 @@ from .commands import (
     UpdateUserData,
 )
 from .config import DEFAULT_CONFIG, Config, Limits
-from .email import Attachment, Content, Email, UserData
+from .email import (
+    Attachment,
+    Content,
+    Email,
+    UserData,
+    changed,
+    new_content,
+    new_email,
+)
 from .events import (
     AttachmentAdded,
     AttachmentRemoved,
@@ -80,7 +89,7 @@ from .events import (
     TransferredToQueue,
     UserDataChanged,
 )
-from .notifications import Notification
+from .notifications import Notification, new_notification
 from .phases import TERMINAL_VIEW_STATES, Direction, Phase, ViewState
 from .policies import Policy
 from .refusals import Refused, StatusCode
@@ -122,6 +131,24 @@ class Accepted:
     def response(self) -> dict[str, int]:
         """The synchronous GWS response body: ``{"statusCode": 0}``."""
         return {"statusCode": 0}
+
+
+_UnfrozenAccepted = unfrozen(Accepted)
+
+
+def _accepted(
+    events: tuple[Event, ...],
+    emails: tuple[Email, ...],
+    notifications: tuple[Notification, ...],
+) -> Accepted:
+    """``Accepted(events, emails, notifications)``, fast (see :mod:`email_fsm._frozen`)."""
+    new = _UnfrozenAccepted()
+    new.events = events
+    new.emails = emails
+    new.notifications = notifications
+    new.__class__ = Accepted
+    accepted: Accepted = new
+    return accepted
 
 
 Decision: TypeAlias = Accepted | Refused
@@ -292,7 +319,7 @@ def _accept(
             reference_id = None
         state = _VIEWS[subject.phase] if notice.view is None else notice.view
         notifications.append(
-            Notification(
+            new_notification(
                 recipient=recipient,
                 type=notice.type,
                 state=state,
@@ -305,7 +332,7 @@ def _accept(
                 base_url=config.base_url,
             )
         )
-    return Accepted(events, touched, tuple(notifications))
+    return _accepted(events, touched, tuple(notifications))
 
 
 _VIEWS: Mapping[Phase, ViewState] = {
@@ -522,7 +549,7 @@ def _branch_outcome(branch: Branch, event: Event) -> _Outcome:
 
 
 def _handle_arrive(email: Email | None, c: Arrive, row: Row, config: Config) -> _Outcome:
-    content = Content(
+    content = new_content(
         from_=c.from_,
         to=c.to,
         cc=c.cc,
@@ -848,7 +875,7 @@ _SPECS: Mapping[type, _Spec] = {
 
 
 def _evolve_arrived(email: Email | None, e: EmailArrived) -> Email:
-    return Email(
+    return new_email(
         id=e.email_id,
         direction=_INBOUND_EMAIL,
         phase=e.phase,
@@ -860,7 +887,7 @@ def _evolve_arrived(email: Email | None, e: EmailArrived) -> Email:
 
 
 def _evolve_created(email: Email | None, e: EmailCreated | ReplyCreated) -> Email:
-    return Email(
+    return new_email(
         id=e.email_id,
         direction=_OUTBOUND_EMAIL,
         phase=e.phase,
@@ -872,19 +899,19 @@ def _evolve_created(email: Email | None, e: EmailCreated | ReplyCreated) -> Emai
 
 
 def _evolve_offered(email: Email, e: EmailOffered) -> Email:
-    return replace(email, phase=e.phase, invitee=e.agent)
+    return changed(email, phase=e.phase, invitee=e.agent)
 
 
 def _evolve_revoked(email: Email, e: InvitationRevoked) -> Email:
-    return replace(email, phase=e.phase, invitee=None, queue=e.queue)
+    return changed(email, phase=e.phase, invitee=None, queue=e.queue)
 
 
 def _evolve_accepted(email: Email, e: InvitationAccepted) -> Email:
-    return replace(email, phase=e.phase, owner=e.agent, invitee=None)
+    return changed(email, phase=e.phase, owner=e.agent, invitee=None)
 
 
 def _evolve_rejected(email: Email, e: InvitationRejected) -> Email:
-    return replace(
+    return changed(
         email,
         phase=e.phase,
         invitee=None,
@@ -894,7 +921,7 @@ def _evolve_rejected(email: Email, e: InvitationRejected) -> Email:
 
 
 def _evolve_to_agent(email: Email, e: TransferredToAgent) -> Email:
-    return replace(
+    return changed(
         email,
         phase=e.phase,
         owner=None,
@@ -905,7 +932,7 @@ def _evolve_to_agent(email: Email, e: TransferredToAgent) -> Email:
 
 
 def _evolve_to_queue(email: Email, e: TransferredToQueue) -> Email:
-    return replace(
+    return changed(
         email,
         phase=e.phase,
         owner=None,
@@ -916,35 +943,35 @@ def _evolve_to_queue(email: Email, e: TransferredToQueue) -> Email:
 
 
 def _evolve_completed(email: Email, e: EmailCompleted) -> Email:
-    return replace(email, phase=e.phase, owner=None, queue=e.queue or email.queue)
+    return changed(email, phase=e.phase, owner=None, queue=e.queue or email.queue)
 
 
 def _evolve_saved(email: Email, e: EmailSaved) -> Email:
-    return replace(email, content=e.content)
+    return changed(email, content=e.content)
 
 
 def _evolve_sent(email: Email, e: EmailSent) -> Email:
-    return replace(email, phase=e.phase, owner=None, queue=e.queue, content=e.content)
+    return changed(email, phase=e.phase, owner=None, queue=e.queue, content=e.content)
 
 
 def _evolve_canceled(email: Email, e: EmailCanceled) -> Email:
-    return replace(email, phase=e.phase, owner=None)
+    return changed(email, phase=e.phase, owner=None)
 
 
 def _evolve_attachment_added(email: Email, e: AttachmentAdded) -> Email:
-    return replace(email, attachments=(*email.attachments, e.attachment))
+    return changed(email, attachments=(*email.attachments, e.attachment))
 
 
 def _evolve_attachment_removed(email: Email, e: AttachmentRemoved) -> Email:
-    return replace(email, attachments=tuple(a for a in email.attachments if a.id != e.document_id))
+    return changed(email, attachments=tuple(a for a in email.attachments if a.id != e.document_id))
 
 
 def _evolve_user_data(email: Email, e: UserDataChanged) -> Email:
-    return replace(email, user_data=e.user_data)
+    return changed(email, user_data=e.user_data)
 
 
 def _evolve_comment(email: Email, e: CommentAdded) -> Email:
-    return replace(email, comment=e.comment)
+    return changed(email, comment=e.comment)
 
 
 def _evolve_focus(email: Email, e: FocusSet) -> Email:
