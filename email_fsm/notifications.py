@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic_core import to_json
 
 from ._frozen import unfrozen
-from .email import Email
+from .email import Attachment, Email
 from .phases import Direction, NotificationType, Operation, ViewState
 
 __all__ = [
@@ -130,51 +131,78 @@ class Notification:
 
     def to_json(self) -> str:
         """The notification as JSON text."""
-        return self.to_model().model_dump_json(by_alias=True, exclude_unset=True)
+        # Built from plain values rather than through the models: the same text as
+        # to_model().model_dump_json(by_alias=True, exclude_unset=True) (a test compares
+        # them), in a fraction of the time, as servers render every notification.
+        data: dict[str, Any] = {
+            "messageType": "EmailStateChangeMessage",
+            "notificationType": str(self.type),
+        }
+        if self.reference_id is not None:
+            data["referenceId"] = self.reference_id
+        data["email"] = self._email_fields(plain=True)
+        return to_json({"channel": CHANNEL, "data": data}).decode()
 
     def _email_model(self) -> GwsEmail:
+        fields = self._email_fields(plain=False)
+        if "attachments" in fields:
+            fields["attachments"] = [
+                GwsAttachment.model_construct(_fields_set=set(a), **a)
+                for a in fields["attachments"]
+            ]
+        return GwsEmail.model_construct(**fields)
+
+    def _email_fields(self, *, plain: bool) -> dict[str, Any]:
+        """The email object's set fields, in GwsEmail's order: for the model, or (``plain``)
+        as JSON values, ``from`` by its alias and the enums as their strings (pydantic's
+        serializer takes the slow path for an enum)."""
         email = self.email
         uri = f"{self.base_url}/api/v2/me/emails/{email.id}"
         fields: dict[str, Any] = {
             "id": email.id,
-            "state": self.state,
-            "capabilities": list(self.capabilities),
+            "state": str(self.state) if plain else self.state,
+            "capabilities": [str(op) for op in self.capabilities]
+            if plain
+            else list(self.capabilities),
             "uri": uri,
         }
-        if self.full:
-            c = email.content
-            optional: dict[str, Any] = {
-                "from_": c.from_,
-                "to": list(c.to) or None,
-                "cc": list(c.cc) or None,
-                "bcc": list(c.bcc) or None,
-                "subject": c.subject,
-                "body": c.body,
-                "bodyAsPlainText": c.body_as_plain_text,
-                "mime": c.mime,
-                "contactId": c.contact_id,
-                "parentId": c.parent_id,
-                "comment": email.comment,
-                "receivedDate": c.received_date,
-                "userData": dict(email.user_data) or None,
-            }
-            fields.update((k, v) for k, v in optional.items() if v is not None)
-            if email.attachments or self.type in _ATTACHMENT_TYPES:
-                fields["attachments"] = [
-                    GwsAttachment.model_construct(
-                        _fields_set={"id", "uri"}
-                        | {k for k in ("name", "size", "mime") if getattr(a, k) is not None},
-                        id=a.id,
-                        name=a.name,
-                        size=a.size,
-                        mime=a.mime,
-                        uri=f"{uri}/attachments/{a.id}",
-                    )
-                    for a in email.attachments
-                ]
-            if email.direction is Direction.INBOUND:
-                fields["revelantResponseTemplateGroups"] = []
-        return GwsEmail.model_construct(**fields)
+        if not self.full:
+            return fields
+        c = email.content
+        optional: dict[str, Any] = {
+            "from" if plain else "from_": c.from_,
+            "to": list(c.to) or None,
+            "cc": list(c.cc) or None,
+            "bcc": list(c.bcc) or None,
+            "subject": c.subject,
+            "body": c.body,
+            "bodyAsPlainText": c.body_as_plain_text,
+            "mime": c.mime,
+            "contactId": c.contact_id,
+            "parentId": c.parent_id,
+            "comment": email.comment,
+            "receivedDate": c.received_date,
+            "userData": dict(email.user_data) or None,
+        }
+        fields.update((k, v) for k, v in optional.items() if v is not None)
+        if email.attachments or self.type in _ATTACHMENT_TYPES:
+            fields["attachments"] = [
+                _attachment(a, f"{uri}/attachments/{a.id}") for a in email.attachments
+            ]
+        if email.direction is Direction.INBOUND:
+            fields["revelantResponseTemplateGroups"] = []
+        return fields
+
+
+def _attachment(attachment: Attachment, uri: str) -> dict[str, Any]:
+    """An attachment's set fields, in GwsAttachment's order."""
+    fields: dict[str, Any] = {"id": attachment.id}
+    for name in ("name", "size", "mime"):
+        value = getattr(attachment, name)
+        if value is not None:
+            fields[name] = value
+    fields["uri"] = uri
+    return fields
 
 
 _UnfrozenNotification = unfrozen(Notification)
