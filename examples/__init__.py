@@ -1,0 +1,1 @@
+"""Worked examples from the documentation; each one runs as a test."""

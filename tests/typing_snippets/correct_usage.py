@@ -1,0 +1,25 @@
+"""Correct use of the typed API: mypy --strict accepts all of it."""
+
+from email_fsm import (
+    Accept,
+    Arrive,
+    Command,
+    ContactCenter,
+    Email,
+    Refused,
+    StatusCode,
+    Transfer,
+    decide,
+)
+
+
+def vip_only(command: Command, email: Email | None) -> Refused | None:
+    if isinstance(command, Transfer) and command.queue != "vip":
+        return Refused(StatusCode.FORBIDDEN, "VIP emails go to the vip queue")
+    return None
+
+
+center = ContactCenter(policies=[vip_only])
+center.execute(Arrive(email_id="E1", queue="inbound", user_data={"VIP": True}))
+decision = decide(center.emails, Accept(actor="alice", email_id="E1", reference_id=7))
+status = decision.response()["statusCode"]
