@@ -1,0 +1,93 @@
+"""Tests written for mutants of the decision core that the other tests let survive
+(``make mutation``): each pins a behaviour no other test looked at closely enough."""
+
+from __future__ import annotations
+
+import pytest
+
+from email_fsm import (
+    Accept,
+    Accepted,
+    Arrive,
+    ContactCenter,
+    Create,
+    Decision,
+    EmailFields,
+    Offer,
+    Operation,
+    Refused,
+    Reply,
+    Send,
+    StatusCode,
+    SystemEvent,
+    Transfer,
+)
+from email_fsm.table import TABLE, TableError, check_table
+
+
+def accepted(decision: Decision) -> Accepted:
+    assert isinstance(decision, Accepted), decision
+    return decision
+
+
+def processing(center: ContactCenter) -> None:
+    arrive = Arrive(email_id="E1", queue="inbound", from_="c@x.com", to=("s@x.com",))
+    accepted(center.execute(arrive))
+    accepted(center.execute(Offer(email_id="E1", agent="a")))
+    accepted(center.execute(Accept(actor="a", email_id="E1")))
+
+
+def test_phases_reached_only_through_creation_are_reachable() -> None:
+    # Without Arrive and Create, drafts still come from Reply's `creates`, and every
+    # phase is reachable from there (the reachability check ignores directions).
+    no_origin = {SystemEvent.ARRIVE, Operation.CREATE}
+    created_only = [row for row in TABLE if row.trigger not in no_origin]
+    assert len(check_table(created_only)) == len(created_only)
+    # Without any way to create an email, nothing is reachable.
+    creating = [row for row in created_only if row.creates is None]
+    with pytest.raises(TableError, match="unreachable phases"):
+        check_table(creating)
+
+
+def test_quoting_an_email_without_body_gives_the_start_line_only() -> None:
+    center = ContactCenter()
+    processing(center)
+    reply = Reply(
+        actor="a",
+        email_id="E1",
+        new_email_id="R1",
+        quote_original=True,
+        reply_to_start_line="You wrote:",
+    )
+    accepted(center.execute(reply))
+    assert center.emails["R1"].content.body_as_plain_text == "You wrote:"
+
+
+def test_a_sent_email_is_in_the_queue_it_was_sent_through() -> None:
+    center = ContactCenter()
+    accepted(center.execute(Create(actor="a", email_id="D1", queue="drafts")))
+    send = Send(actor="a", email_id="D1", queue="outbound", fields=None)
+    refused = center.execute(send)
+    assert isinstance(refused, Refused)
+    assert refused.code is StatusCode.MISSING_PARAMETER
+
+    accepted(
+        center.execute(
+            Send(
+                actor="a",
+                email_id="D1",
+                queue="outbound",
+                fields=EmailFields(to=("x@example.com",)),
+            )
+        )
+    )
+    assert center.emails["D1"].queue == "outbound"
+
+
+def test_an_invalid_value_says_what_is_invalid() -> None:
+    center = ContactCenter()
+    processing(center)
+    refused = center.execute(Transfer(actor="a", email_id="E1", agent="b", queue="q"))
+    assert isinstance(refused, Refused)
+    assert refused.code is StatusCode.INVALID_VALUE
+    assert refused.message.endswith("give userUri or queueName, not both")
