@@ -12,9 +12,15 @@ the value while it is being filled.
 
 from __future__ import annotations
 
-from typing import Any
+import dataclasses
+from collections.abc import Callable
+from dataclasses import MISSING
+from typing import Any, ParamSpec, TypeVar
 
-__all__ = ["unfrozen"]
+__all__ = ["builder", "unfrozen"]
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 def unfrozen(cls: type) -> type[Any]:
@@ -37,3 +43,43 @@ def unfrozen(cls: type) -> type[Any]:
     if not slots:
         raise TypeError(f"{cls.__name__} has no slots of its own")
     return type(f"Unfrozen{cls.__name__}", (), {"__slots__": tuple(slots)})
+
+
+def builder(cls: Callable[P, T]) -> Callable[P, T]:
+    """A function that builds ``cls`` instances like its constructor, only faster.
+
+    ``cls`` is a slotted dataclass whose fields all lack defaults; the builder takes the
+    same parameters (keyword-only if the class is ``kw_only``) and fills an
+    :func:`unfrozen` twin.
+
+    >>> from dataclasses import dataclass
+    >>> @dataclass(frozen=True, slots=True, kw_only=True)
+    ... class Point:
+    ...     x: int
+    ...     y: int
+    >>> new_point = builder(Point)
+    >>> new_point(x=1, y=2) == Point(x=1, y=2)
+    True
+    """
+    assert isinstance(cls, type)
+    twin = unfrozen(cls)
+    fields = dataclasses.fields(cls)
+    names = [field.name for field in fields]
+    if any(f.default is not MISSING or f.default_factory is not MISSING for f in fields):
+        raise TypeError(f"{cls.__name__}: only fields without defaults")
+    keyword_only = all(f.kw_only is True for f in fields)
+    parameters = ", ".join(names)
+    source = "\n".join(
+        [
+            f"def build({'*, ' if keyword_only else ''}{parameters}):",
+            "    new = twin()",
+            *(f"    new.{name} = {name}" for name in names),
+            "    new.__class__ = cls",
+            "    return new",
+        ]
+    )
+    namespace: dict[str, Any] = {"twin": twin, "cls": cls}
+    exec(source, namespace)  # as dataclasses builds __init__: code made from the fields
+    build: Callable[P, T] = namespace["build"]
+    build.__qualname__ = build.__name__ = f"new_{cls.__name__}"
+    return build

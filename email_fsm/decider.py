@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, TypeAlias, TypeVar
 
-from ._frozen import unfrozen
+from ._frozen import builder
 from .capabilities import ADVERTISED
 from .commands import (
     Accept,
@@ -133,23 +133,7 @@ class Accepted:
         return {"statusCode": 0}
 
 
-_UnfrozenAccepted = unfrozen(Accepted)
-
-
-def _accepted(
-    events: tuple[Event, ...],
-    emails: tuple[Email, ...],
-    notifications: tuple[Notification, ...],
-) -> Accepted:
-    """``Accepted(events, emails, notifications)``, fast (see :mod:`email_fsm._frozen`)."""
-    new = _UnfrozenAccepted()
-    new.events = events
-    new.emails = emails
-    new.notifications = notifications
-    new.__class__ = Accepted
-    accepted: Accepted = new
-    return accepted
-
+_accepted = builder(Accepted)
 
 Decision: TypeAlias = Accepted | Refused
 """What :func:`decide` returns."""
@@ -539,6 +523,27 @@ def _check_email_id(command: Revoke, limits: Limits) -> Refused | None:
 
 # ------------------------------------------------------ handlers (rules and events)
 
+# The events are built by fast builders with the signatures of their classes (see
+# email_fsm._frozen): one per step.
+_AttachmentAdded = builder(AttachmentAdded)
+_AttachmentRemoved = builder(AttachmentRemoved)
+_CommentAdded = builder(CommentAdded)
+_EmailArrived = builder(EmailArrived)
+_EmailCanceled = builder(EmailCanceled)
+_EmailCompleted = builder(EmailCompleted)
+_EmailCreated = builder(EmailCreated)
+_EmailOffered = builder(EmailOffered)
+_EmailSaved = builder(EmailSaved)
+_EmailSent = builder(EmailSent)
+_FocusSet = builder(FocusSet)
+_InvitationAccepted = builder(InvitationAccepted)
+_InvitationRejected = builder(InvitationRejected)
+_InvitationRevoked = builder(InvitationRevoked)
+_ReplyCreated = builder(ReplyCreated)
+_TransferredToAgent = builder(TransferredToAgent)
+_TransferredToQueue = builder(TransferredToQueue)
+_UserDataChanged = builder(UserDataChanged)
+
 
 def _rule(rule: Rule, message: str) -> Refused:
     return Refused(RULE_CODES[rule], message)
@@ -562,7 +567,7 @@ def _handle_arrive(email: Email | None, c: Arrive, row: Row, config: Config) -> 
     )
     return _branch_outcome(
         _ALWAYS,
-        EmailArrived(
+        _EmailArrived(
             email_id=c.email_id,
             phase=row.target(_ALWAYS),
             queue=c.queue,
@@ -575,7 +580,7 @@ def _handle_arrive(email: Email | None, c: Arrive, row: Row, config: Config) -> 
 def _handle_offer(email: Email | None, c: Offer, row: Row, config: Config) -> _Outcome:
     return _branch_outcome(
         _ALWAYS,
-        EmailOffered(email_id=c.email_id, phase=row.target(_ALWAYS), agent=c.agent),
+        _EmailOffered(email_id=c.email_id, phase=row.target(_ALWAYS), agent=c.agent),
     )
 
 
@@ -584,7 +589,7 @@ def _handle_revoke(email: Email | None, c: Revoke, row: Row, config: Config) -> 
     assert email.invitee is not None
     return _branch_outcome(
         _ALWAYS,
-        InvitationRevoked(
+        _InvitationRevoked(
             email_id=c.email_id,
             phase=row.target(_ALWAYS),
             agent=email.invitee,
@@ -597,7 +602,7 @@ def _handle_accept(email: Email | None, c: Accept, row: Row, config: Config) -> 
     assert email is not None
     branch = _INBOUND if email.direction is _INBOUND_EMAIL else _OUTBOUND
     return _branch_outcome(
-        branch, InvitationAccepted(email_id=c.email_id, phase=row.target(branch), agent=c.actor)
+        branch, _InvitationAccepted(email_id=c.email_id, phase=row.target(branch), agent=c.actor)
     )
 
 
@@ -605,7 +610,7 @@ def _handle_reject(email: Email | None, c: Reject, row: Row, config: Config) -> 
     assert email is not None
     return _branch_outcome(
         _ALWAYS,
-        InvitationRejected(
+        _InvitationRejected(
             email_id=c.email_id, phase=row.target(_ALWAYS), agent=c.actor, queue=email.queue
         ),
     )
@@ -619,14 +624,14 @@ def _handle_transfer(
             return _rule(Rule.NOT_TO_SELF, f"{c.actor} cannot transfer an email to themselves")
         return _branch_outcome(
             _TO_AGENT,
-            TransferredToAgent(
+            _TransferredToAgent(
                 email_id=c.email_id, phase=row.target(_TO_AGENT), by=c.actor, agent=c.agent
             ),
         )
     assert c.queue is not None
     return _branch_outcome(
         _TO_QUEUE,
-        TransferredToQueue(
+        _TransferredToQueue(
             email_id=c.email_id, phase=row.target(_TO_QUEUE), by=c.actor, queue=c.queue
         ),
     )
@@ -636,7 +641,7 @@ def _handle_complete(email: Email | None, c: Complete, row: Row, config: Config)
     branch = _FINISHED if c.queue is None else _TO_QUEUE
     return _branch_outcome(
         branch,
-        EmailCompleted(email_id=c.email_id, phase=row.target(branch), by=c.actor, queue=c.queue),
+        _EmailCompleted(email_id=c.email_id, phase=row.target(branch), by=c.actor, queue=c.queue),
     )
 
 
@@ -692,7 +697,7 @@ def _handle_reply(
     return (
         _ALWAYS,
         (
-            ReplyCreated(
+            _ReplyCreated(
                 email_id=c.new_email_id,
                 phase=row.creates,
                 original_id=email.id,
@@ -709,7 +714,7 @@ def _handle_reply(
 def _handle_create(email: Email | None, c: Create, row: Row, config: Config) -> _Outcome:
     return _branch_outcome(
         _ALWAYS,
-        EmailCreated(
+        _EmailCreated(
             email_id=c.email_id,
             phase=row.target(_ALWAYS),
             owner=c.actor,
@@ -733,7 +738,7 @@ def _handle_save(email: Email | None, c: Save, row: Row, config: Config) -> _Out
     assert email is not None
     return _branch_outcome(
         _ALWAYS,
-        EmailSaved(email_id=c.email_id, by=c.actor, content=_saved(email.content, c.fields)),
+        _EmailSaved(email_id=c.email_id, by=c.actor, content=_saved(email.content, c.fields)),
     )
 
 
@@ -744,7 +749,7 @@ def _handle_send(email: Email | None, c: Send, row: Row, config: Config) -> _Out
         return _rule(Rule.HAS_RECIPIENT, "the email has no recipient (to)")
     return _branch_outcome(
         _ALWAYS,
-        EmailSent(
+        _EmailSent(
             email_id=c.email_id,
             phase=row.target(_ALWAYS),
             by=c.actor,
@@ -757,7 +762,7 @@ def _handle_send(email: Email | None, c: Send, row: Row, config: Config) -> _Out
 def _handle_cancel(email: Email | None, c: Cancel, row: Row, config: Config) -> _Outcome:
     return _branch_outcome(
         _ALWAYS,
-        EmailCanceled(email_id=c.email_id, phase=row.target(_ALWAYS), by=c.actor),
+        _EmailCanceled(email_id=c.email_id, phase=row.target(_ALWAYS), by=c.actor),
     )
 
 
@@ -772,7 +777,7 @@ def _handle_add_attachment(
         return _rule(Rule.ATTACHMENT_LIMIT, f"the email already has {limit} attachments")
     attachment = Attachment(id=c.document_id, name=c.name, size=c.size, mime=c.mime)
     return _branch_outcome(
-        _ALWAYS, AttachmentAdded(email_id=c.email_id, by=c.actor, attachment=attachment)
+        _ALWAYS, _AttachmentAdded(email_id=c.email_id, by=c.actor, attachment=attachment)
     )
 
 
@@ -784,7 +789,7 @@ def _handle_remove_attachment(
         return _rule(Rule.ATTACHMENT_EXISTS, f"attachment {c.document_id} is not attached")
     return _branch_outcome(
         _ALWAYS,
-        AttachmentRemoved(email_id=c.email_id, by=c.actor, document_id=c.document_id),
+        _AttachmentRemoved(email_id=c.email_id, by=c.actor, document_id=c.document_id),
     )
 
 
@@ -796,7 +801,7 @@ def _user_data_changed(
         return refused
     return _branch_outcome(
         _ALWAYS,
-        UserDataChanged(
+        _UserDataChanged(
             email_id=c.email_id, by=c.actor, operation=c.operation, user_data=user_data
         ),
     )
@@ -828,12 +833,12 @@ def _handle_disposition(
 
 def _handle_comment(email: Email | None, c: AddComment, row: Row, config: Config) -> _Outcome:
     return _branch_outcome(
-        _ALWAYS, CommentAdded(email_id=c.email_id, by=c.actor, comment=c.comment)
+        _ALWAYS, _CommentAdded(email_id=c.email_id, by=c.actor, comment=c.comment)
     )
 
 
 def _handle_focus(email: Email | None, c: SetInFocus, row: Row, config: Config) -> _Outcome:
-    return _branch_outcome(_ALWAYS, FocusSet(email_id=c.email_id, by=c.actor))
+    return _branch_outcome(_ALWAYS, _FocusSet(email_id=c.email_id, by=c.actor))
 
 
 def _spec(

@@ -22,7 +22,7 @@ from typing import Any, Final, Literal
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 from pydantic_core import to_json
 
-from ._frozen import unfrozen
+from ._frozen import builder
 from .email import Attachment, Email
 from .phases import Direction, NotificationType, Operation, ViewState
 
@@ -205,42 +205,8 @@ def _attachment(attachment: Attachment, uri: str) -> dict[str, Any]:
     return fields
 
 
-_UnfrozenNotification = unfrozen(Notification)
-
-
-def new_notification(
-    recipient: str,
-    type: NotificationType,
-    state: ViewState,
-    email: Email,
-    capabilities: tuple[Operation, ...],
-    reference_id: int | None,
-    full: bool,
-    base_url: str,
-) -> Notification:
-    """``Notification(...)``, fast: :func:`email_fsm.decide` builds one per notice.
-
-    >>> from email_fsm import Direction, Email, Phase
-    >>> e = Email(id="E1", direction=Direction.INBOUND, phase=Phase.QUEUED, queue="q")
-    >>> fields = dict(recipient="a", type=NotificationType.STATUS_CHANGE,
-    ...               state=ViewState.INVITED, email=e, capabilities=(), reference_id=None,
-    ...               full=True, base_url="http://localhost")
-    >>> new_notification(**fields) == Notification(**fields)
-    True
-    """
-    new = _UnfrozenNotification()
-    new.recipient = recipient
-    new.type = type
-    new.state = state
-    new.email = email
-    new.capabilities = capabilities
-    new.reference_id = reference_id
-    new.full = full
-    new.base_url = base_url
-    new.__class__ = Notification
-    notification: Notification = new
-    return notification
-
+new_notification = builder(Notification)
+"""``Notification(...)``, fast: :func:`email_fsm.decide` builds one per notice."""
 
 _ATTACHMENT_TYPES = frozenset(
     {NotificationType.ATTACHMENT_ADDED, NotificationType.ATTACHMENT_REMOVED}
