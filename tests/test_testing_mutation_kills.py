@@ -9,6 +9,7 @@ from email_fsm import (
     Accept,
     Accepted,
     Arrive,
+    Command,
     ContactCenter,
     Create,
     Decision,
@@ -91,3 +92,59 @@ def test_an_invalid_value_says_what_is_invalid() -> None:
     assert isinstance(refused, Refused)
     assert refused.code is StatusCode.INVALID_VALUE
     assert refused.message.endswith("give userUri or queueName, not both")
+
+
+def test_refusals_give_their_reason() -> None:
+    from email_fsm import AddAttachment, DeleteUserData, RemoveAttachment
+
+    center = ContactCenter()
+    processing(center)
+    reasons: dict[Command, str] = {
+        Transfer(actor="a", email_id="E1", agent="a"): "a cannot transfer an email to themselves",
+        DeleteUserData(actor="a", email_id="E1", keys=()): "keys is required",
+    }
+    accepted(center.execute(Create(actor="a", email_id="D1")))
+    accepted(center.execute(AddAttachment(actor="a", email_id="D1", document_id="d1")))
+    reasons[AddAttachment(actor="a", email_id="D1", document_id="d1")] = (
+        "attachment d1 is already attached"
+    )
+    reasons[RemoveAttachment(actor="a", email_id="D1", document_id="d2")] = (
+        "attachment d2 is not attached"
+    )
+    for command, reason in reasons.items():
+        refused = center.execute(command)
+        assert isinstance(refused, Refused)
+        assert refused.message.endswith(reason), refused.message
+
+
+def test_a_reply_to_an_email_without_subject_is_just_the_prefix() -> None:
+    center = ContactCenter()
+    processing(center)
+    accepted(center.execute(Reply(actor="a", email_id="E1", new_email_id="R1")))
+    assert center.emails["R1"].content.subject == "Re: "
+
+
+def test_events_say_who_did_what() -> None:
+    from email_fsm import AddAttachment, AddComment, RemoveAttachment, ReplyAll, Revoke
+    from email_fsm.events import InvitationRevoked, ReplyCreated
+
+    center = ContactCenter()
+    processing(center)
+    reply = accepted(center.execute(ReplyAll(actor="a", email_id="E1", new_email_id="R1")))
+    created = reply.events[0]
+    assert isinstance(created, ReplyCreated)
+    assert (created.original_id, created.operation) == ("E1", Operation.REPLY_ALL)
+    commands: tuple[Command, ...] = (
+        AddComment(actor="a", email_id="E1", comment="note"),
+        AddAttachment(actor="a", email_id="R1", document_id="d1"),
+        RemoveAttachment(actor="a", email_id="R1", document_id="d1"),
+        Transfer(actor="a", email_id="E1", queue="q"),
+    )
+    for command in commands:
+        (event,) = accepted(center.execute(command)).events
+        assert getattr(event, "by", None) == "a", event
+    assert center.emails["E1"].last_transferred_by == "a"
+    accepted(center.execute(Offer(email_id="E1", agent="b")))
+    (revoked,) = accepted(center.execute(Revoke(email_id="E1"))).events
+    assert isinstance(revoked, InvitationRevoked)
+    assert revoked.agent == "b"
