@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from email_fsm import (
@@ -148,3 +150,80 @@ def test_events_say_who_did_what() -> None:
     (revoked,) = accepted(center.execute(Revoke(email_id="E1"))).events
     assert isinstance(revoked, InvitationRevoked)
     assert revoked.agent == "b"
+
+
+def _every_operation(actor: str, email_id: str) -> list[Command]:
+    from email_fsm import (
+        AddAttachment,
+        AddComment,
+        AttachUserData,
+        Cancel,
+        Complete,
+        DeleteUserData,
+        Reject,
+        RemoveAttachment,
+        ReplyAll,
+        Save,
+        SetDisposition,
+        SetInFocus,
+        UpdateUserData,
+    )
+
+    who: dict[str, Any] = {"actor": actor, "email_id": email_id}
+    return [
+        Accept(**who),
+        Reject(**who),
+        Transfer(**who, queue="q"),
+        Complete(**who),
+        Reply(**who, new_email_id="R9"),
+        ReplyAll(**who, new_email_id="R9"),
+        Save(**who, fields=EmailFields(subject="s")),
+        Send(**who, queue="q"),
+        Cancel(**who),
+        AddAttachment(**who, document_id="d1"),
+        RemoveAttachment(**who, document_id="d1"),
+        AttachUserData(**who, user_data={"k": 1}),
+        UpdateUserData(**who, user_data={"k": 1}),
+        DeleteUserData(**who, keys=("k",)),
+        SetDisposition(**who, disposition="Done"),
+        AddComment(**who, comment="note"),
+        SetInFocus(**who),
+    ]
+
+
+def test_an_empty_actor_is_a_missing_parameter_for_every_operation() -> None:
+    center = ContactCenter()
+    processing(center)
+    for command in _every_operation("", "E1"):
+        refused = center.execute(command)
+        assert isinstance(refused, Refused), command
+        assert refused.code is StatusCode.MISSING_PARAMETER, command
+        assert refused.message.endswith("agent is required"), refused.message
+
+
+def test_empty_targets_are_invalid_values() -> None:
+    from email_fsm import Complete
+
+    center = ContactCenter()
+    processing(center)
+    for command, reason in (
+        (Transfer(actor="a", email_id="E1", agent=""), "userUri must not be empty"),
+        (Transfer(actor="a", email_id="E1", queue=""), "queueName must not be empty"),
+        (Complete(actor="a", email_id="E1", queue=""), "queueName must not be empty"),
+    ):
+        refused = center.execute(command)
+        assert isinstance(refused, Refused), command
+        assert refused.code is StatusCode.INVALID_VALUE
+        assert refused.message.endswith(reason), refused.message
+
+
+def test_an_empty_attachment_is_allowed_a_negative_size_is_not() -> None:
+    from email_fsm import AddAttachment
+
+    center = ContactCenter()
+    accepted(center.execute(Create(actor="a", email_id="D1")))
+    accepted(center.execute(AddAttachment(actor="a", email_id="D1", document_id="d0", size=0)))
+    refused = center.execute(AddAttachment(actor="a", email_id="D1", document_id="d1", size=-1))
+    assert isinstance(refused, Refused)
+    assert refused.code is StatusCode.INVALID_VALUE
+    assert refused.message.endswith("size must not be negative")
