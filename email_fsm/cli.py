@@ -32,9 +32,14 @@ def demo_scenario_text() -> str:
     return resources.files("email_fsm").joinpath("data", DEMO_SCENARIO).read_text("utf-8")
 
 
+# JSON leaves these unescaped, but str.splitlines() and many line readers break on
+# them: escaped, every record stays on one line whatever its text.
+_LINE_BREAKS = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+
+
 def _print_records(records: Iterable[dict[str, Any]], out: TextIO) -> None:
     for record in records:
-        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        out.write(json.dumps(record, ensure_ascii=False).translate(_LINE_BREAKS) + "\n")
 
 
 def _describe_step(step: object) -> str:

@@ -266,3 +266,25 @@ def test_console_script_reads_stdin() -> None:
         "step": 0,
         "response": {"statusCode": 6, "statusMessage": "Revoke refused: email E not found"},
     }
+
+
+def test_replay_keeps_each_record_on_one_line(tmp_path: Path) -> None:
+    comment = "a\x85b\u2028c\u2029d\ve\x1cf é"
+    scenario = {
+        "steps": [
+            {"agent": "a", "newEmailId": "D", "request": {"operationName": "Create"}},
+            {
+                "agent": "a",
+                "emailId": "D",
+                "request": {"operationName": "AddComment", "comment": comment},
+            },
+        ]
+    }
+    path = tmp_path / "scenario.json"
+    path.write_text(json.dumps(scenario))
+    out = io.StringIO()
+    assert main(["replay", str(path)], out=out) == 0
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 4
+    assert json.loads(lines[3])["message"]["data"]["email"]["comment"] == comment
+    assert "é" in lines[3]
