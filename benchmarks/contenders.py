@@ -147,54 +147,34 @@ def fill_by_steps(steps: Steps, ids: Sequence[str]) -> None:
 # ------------------------------------------------------------------ the limit, the peers
 
 
-class Frozen(FrozenLimit):
+class _DrivenByMethods:
+    """``fill`` and ``runner`` for a contender driven through its own step methods."""
+
+    def fill(self: Steps, email_ids: Sequence[str]) -> None:
+        fill_by_steps(self, email_ids)
+
+    def runner(self: Steps, kind: str, email_ids: Sequence[str], actor: str) -> Callable[[], None]:
+        return method_runner(self, kind, email_ids, actor)
+
+
+class Frozen(_DrivenByMethods, FrozenLimit):
     key = "limit"
 
-    def fill(self, email_ids: Sequence[str]) -> None:
-        fill_by_steps(self, email_ids)
 
-    def runner(self, kind: str, email_ids: Sequence[str], actor: str) -> Callable[[], None]:
-        return method_runner(self, kind, email_ids, actor)
-
-
-class Mutable(MutableLimit):
+class Mutable(_DrivenByMethods, MutableLimit):
     key = "limit_mutable"
 
-    def fill(self, email_ids: Sequence[str]) -> None:
-        fill_by_steps(self, email_ids)
 
-    def runner(self, kind: str, email_ids: Sequence[str], actor: str) -> Callable[[], None]:
-        return method_runner(self, kind, email_ids, actor)
-
-
-class PerModel(TransitionsPerModel):
+class PerModel(_DrivenByMethods, TransitionsPerModel):
     key = "transitions"
 
-    def fill(self, email_ids: Sequence[str]) -> None:
-        fill_by_steps(self, email_ids)
 
-    def runner(self, kind: str, email_ids: Sequence[str], actor: str) -> Callable[[], None]:
-        return method_runner(self, kind, email_ids, actor)
-
-
-class Shared(TransitionsShared):
+class Shared(_DrivenByMethods, TransitionsShared):
     key = "transitions_shared"
 
-    def fill(self, email_ids: Sequence[str]) -> None:
-        fill_by_steps(self, email_ids)
 
-    def runner(self, kind: str, email_ids: Sequence[str], actor: str) -> Callable[[], None]:
-        return method_runner(self, kind, email_ids, actor)
-
-
-class PythonStateMachine(StateMachinePeer):
+class PythonStateMachine(_DrivenByMethods, StateMachinePeer):
     key = "statemachine"
-
-    def fill(self, email_ids: Sequence[str]) -> None:
-        fill_by_steps(self, email_ids)
-
-    def runner(self, kind: str, email_ids: Sequence[str], actor: str) -> Callable[[], None]:
-        return method_runner(self, kind, email_ids, actor)
 
 
 # ------------------------------------------------------------------------ email_fsm
