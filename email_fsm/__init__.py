@@ -39,11 +39,15 @@ from .commands import (
     UpdateUserData,
 )
 from .config import DEFAULT_CONFIG, Config, Limits
-from .decider import Accepted, Decision, decide, evolve, is_terminal, replay
+from .decider import decide, evolve, is_terminal, replay
+from .decisions import Accepted, Decision, Refused, StatusCode
 from .email import Attachment, Content, Email, UserData, email_from_json, email_to_json
 from .events import Event
 from .notifications import GwsMessage, Notification
-from .phases import (
+from .policies import Policy, max_transfers, no_transfer_back, require_disposition
+from .requests import handle_request, parse_request
+from .table import ROWS, TABLE, Row
+from .vocabulary import (
     TERMINAL_PHASES,
     TERMINAL_VIEW_STATES,
     Direction,
@@ -54,10 +58,6 @@ from .phases import (
     Trigger,
     ViewState,
 )
-from .policies import Policy, max_transfers, no_transfer_back, require_disposition
-from .refusals import Refused, StatusCode
-from .requests import handle_request, parse_request
-from .table import ROWS, TABLE, Row
 
 __version__ = "0.1.0"
 

@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .email import Email
-from .phases import Operation, Phase
 from .table import TABLE, Actor
+from .vocabulary import Operation, Phase
 
 __all__ = ["ADVERTISED", "ALLOWED", "Permissions", "allowed", "capabilities", "permissions"]
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar, TypeAlias
 
 from .email import UserData
-from .phases import Operation, SystemEvent
+from .vocabulary import Operation, SystemEvent
 
 __all__ = [
     "Accept",

@@ -59,6 +59,7 @@ from .commands import (
     UpdateUserData,
 )
 from .config import DEFAULT_CONFIG, Config, Limits
+from .decisions import Accepted, Decision, Refused, StatusCode
 from .email import (
     Attachment,
     Content,
@@ -90,10 +91,9 @@ from .events import (
     UserDataChanged,
 )
 from .notifications import Notification, new_notification
-from .phases import TERMINAL_VIEW_STATES, Direction, Phase, ViewState
 from .policies import Policy
-from .refusals import Refused, StatusCode
 from .table import ROWS, RULE_CODES, Branch, Recipient, Row, Rule
+from .vocabulary import TERMINAL_VIEW_STATES, Direction, Phase, ViewState
 
 __all__ = ["Accepted", "Decision", "decide", "evolve", "is_terminal", "replay"]
 
@@ -113,30 +113,7 @@ _OUTBOUND_EMAIL = Direction.OUTBOUND
 _C = TypeVar("_C")
 
 
-@dataclass(frozen=True, slots=True)
-class Accepted:
-    """An accepted command: what happened, the resulting emails, who is told what.
-
-    ``emails`` holds every email the events touched, as it is after them (a Reply
-    touches two: the original and the new draft). A server stores them; it need not
-    evolve the events again.
-    """
-
-    events: tuple[Event, ...]
-    emails: tuple[Email, ...]
-    notifications: tuple[Notification, ...]
-
-    accepted = True
-
-    def response(self) -> dict[str, int]:
-        """The synchronous GWS response body: ``{"statusCode": 0}``."""
-        return {"statusCode": 0}
-
-
 _accepted = builder(Accepted)
-
-Decision: TypeAlias = Accepted | Refused
-"""What :func:`decide` returns."""
 
 
 def is_terminal(email: Email | None) -> bool:

@@ -58,7 +58,10 @@ from pydantic import BaseModel
 from transitions.extensions.diagrams import GraphMachine
 
 from .capabilities import ADVERTISED, ALLOWED
-from .phases import (
+from .decisions import StatusCode
+from .requests import _Request
+from .table import RULE_CODES, TABLE, Actor, Branch, Notice, Recipient, Row, Rule
+from .vocabulary import (
     TERMINAL_PHASES,
     TERMINAL_VIEW_STATES,
     Operation,
@@ -67,9 +70,6 @@ from .phases import (
     Trigger,
     ViewState,
 )
-from .refusals import StatusCode
-from .requests import _Request
-from .table import RULE_CODES, TABLE, Actor, Branch, Notice, Recipient, Row, Rule
 
 __all__ = [
     "FORMATS",

@@ -19,7 +19,7 @@ from typing import Final, TypeAlias
 from pydantic import JsonValue, TypeAdapter
 
 from ._frozen import unfrozen
-from .phases import TERMINAL_PHASES, Direction, Phase
+from .vocabulary import TERMINAL_PHASES, Direction, Phase
 
 __all__ = [
     "Attachment",

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TypeAlias
 
 from .email import Attachment, Content, UserData
-from .phases import Operation, Phase
+from .vocabulary import Operation, Phase
 
 __all__ = [
     "AttachmentAdded",

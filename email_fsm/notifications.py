@@ -24,7 +24,7 @@ from pydantic_core import to_json
 
 from ._frozen import builder
 from .email import Attachment, Email
-from .phases import Direction, NotificationType, Operation, ViewState
+from .vocabulary import Direction, NotificationType, Operation, ViewState
 
 __all__ = [
     "CHANNEL",

@@ -25,8 +25,8 @@ from __future__ import annotations
 from typing import Protocol
 
 from .commands import Command, Complete, Transfer
+from .decisions import Refused, StatusCode
 from .email import Email
-from .refusals import Refused, StatusCode
 
 __all__ = ["Policy", "max_transfers", "no_transfer_back", "require_disposition"]
 

@@ -46,9 +46,9 @@ from .commands import (
 )
 from .config import DEFAULT_CONFIG, Config
 from .decider import Decision, decide
+from .decisions import Refused, StatusCode
 from .email import Email
 from .policies import Policy
-from .refusals import Refused, StatusCode
 
 __all__ = ["handle_request", "parse_request"]
 

@@ -29,7 +29,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from .phases import (
+from .decisions import StatusCode
+from .graph import closure, phase_successors
+from .vocabulary import (
     TERMINAL_PHASES,
     NotificationType,
     Operation,
@@ -38,7 +40,6 @@ from .phases import (
     Trigger,
     ViewState,
 )
-from .refusals import StatusCode
 
 __all__ = [
     "ROWS",
@@ -349,38 +350,19 @@ def check_table(rows: Iterable[Row]) -> dict[tuple[Phase | None, Trigger], Row]:
             )
         index[key] = row
 
-    successors: dict[Phase | None, set[Phase]] = {}
-    for row in index.values():
-        nexts = successors.setdefault(row.source, set())
-        nexts.update(edge.target for edge in row.edges)
-        if row.creates is not None:
-            successors.setdefault(None, set()).add(row.creates)
-
-    reachable = _closure(successors, {None})
+    successors = phase_successors(index.values())
+    reachable = closure(successors, {None})
     unreachable = set(Phase) - reachable
     if unreachable:
         raise TableError(f"unreachable phases: {[str(p) for p in Phase if p in unreachable]}")
     traps = [
         str(phase)
         for phase in Phase
-        if phase not in TERMINAL_PHASES and not _closure(successors, {phase}) & TERMINAL_PHASES
+        if phase not in TERMINAL_PHASES and not closure(successors, {phase}) & TERMINAL_PHASES
     ]
     if traps:
         raise TableError(f"phases that cannot reach a terminal phase: {traps}")
     return index
-
-
-def _closure(
-    successors: Mapping[Phase | None, set[Phase]], start: set[Phase | None]
-) -> set[Phase | None]:
-    seen = set(start)
-    todo = list(start)
-    while todo:
-        for nxt in successors.get(todo.pop(), ()):
-            if nxt not in seen:
-                seen.add(nxt)
-                todo.append(nxt)
-    return seen
 
 
 ROWS: Mapping[tuple[Phase | None, Trigger], Row] = check_table(TABLE)

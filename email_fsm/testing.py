@@ -68,13 +68,13 @@ from .center import ContactCenter
 from .commands import Arrive, Command, Offer, Revoke, SystemCommand
 from .config import DEFAULT_CONFIG, Config
 from .decider import Accepted, Decision, decide, replay
+from .decisions import Refused, StatusCode
 from .email import Email
-from .phases import TERMINAL_PHASES, Direction, Operation, Phase, SystemEvent, Trigger
 from .policies import Policy
-from .refusals import Refused, StatusCode
 from .requests import handle_request, parse_request
 from .scenario import AgentStep, Step
 from .table import TABLE, Branch
+from .vocabulary import TERMINAL_PHASES, Direction, Operation, Phase, SystemEvent, Trigger
 
 __all__ = [
     "AGENTS",

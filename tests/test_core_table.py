@@ -6,7 +6,7 @@ import pytest
 from builders import COMPOSING_CAPS, PROCESSING_CAPS
 
 from email_fsm import ADVERTISED, ALLOWED, ROWS, TABLE, Operation, Phase, SystemEvent
-from email_fsm.phases import NotificationType, ViewState
+from email_fsm.vocabulary import NotificationType, ViewState
 from email_fsm.table import Actor, Branch, Edge, Notice, Recipient, Row, TableError, check_table
 
 

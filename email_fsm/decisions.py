@@ -1,0 +1,84 @@
+"""Decisions: what :func:`email_fsm.decide` returns. Refusing is a value, never an exception.
+
+A decision is either :class:`Accepted` (the domain events, the emails as they are after
+them, and the notifications, each addressed to one agent) or :class:`Refused` (a GWS
+status code and a reason naming the operation, the email and its state). The status
+codes are GWS's ``ReturnValues`` (``docs/spec.md``, "Refusals").
+
+``accepted`` is typed ``Literal[True]`` on one and ``Literal[False]`` on the other, so
+``if decision.accepted:`` narrows a :data:`Decision` under ``mypy --strict``::
+
+    decision = decide(emails, command)
+    if decision.accepted:
+        store(decision.emails)          # Accepted here
+    else:
+        reply(decision.response())      # Refused here
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import TYPE_CHECKING, ClassVar, Literal, TypeAlias
+
+if TYPE_CHECKING:
+    from .email import Email
+    from .events import Event
+    from .notifications import Notification
+
+__all__ = ["Accepted", "Decision", "Refused", "StatusCode"]
+
+
+class StatusCode(IntEnum):
+    """GWS status codes used by this model; ``OK`` is the accepted response."""
+
+    OK = 0
+    MISSING_PARAMETER = 1
+    INVALID_STATE = 2
+    FORBIDDEN = 3
+    NOT_FOUND = 6
+    INVALID_VALUE = 10
+    ALREADY_EXISTS = 18
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """An accepted command: what happened, the resulting emails, who is told what.
+
+    ``emails`` holds each email the events touched, as it is after them: the command's
+    own email, or, for Create, Reply, ReplyAll and Arrive, the new one (a Reply leaves
+    the original as it was, so only the new draft is here). A server stores them; it
+    need not evolve the events again.
+    """
+
+    events: tuple[Event, ...]
+    emails: tuple[Email, ...]
+    notifications: tuple[Notification, ...]
+
+    accepted: ClassVar[Literal[True]] = True
+
+    def response(self) -> dict[str, int]:
+        """The synchronous GWS response body: ``{"statusCode": 0}``."""
+        return {"statusCode": 0}
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """A refused request: nothing changed and nobody is notified.
+
+    >>> Refused(StatusCode.FORBIDDEN, "b may not Complete email E1").response()
+    {'statusCode': 3, 'statusMessage': 'b may not Complete email E1'}
+    """
+
+    code: StatusCode
+    message: str
+
+    accepted: ClassVar[Literal[False]] = False
+
+    def response(self) -> dict[str, int | str]:
+        """The synchronous GWS response body for this refusal."""
+        return {"statusCode": int(self.code), "statusMessage": self.message}
+
+
+Decision: TypeAlias = Accepted | Refused
+"""What :func:`email_fsm.decide` returns."""
