@@ -14,7 +14,8 @@ from types import MappingProxyType
 from .capabilities import Permissions, permissions
 from .commands import Command
 from .config import DEFAULT_CONFIG, Config
-from .decider import Accepted, Decision, decide
+from .decider import decide
+from .decisions import Accepted, Decision
 from .email import Email
 from .events import Event
 from .policies import Policy

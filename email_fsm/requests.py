@@ -45,8 +45,8 @@ from .commands import (
     UpdateUserData,
 )
 from .config import DEFAULT_CONFIG, Config
-from .decider import Decision, decide
-from .decisions import Refused, StatusCode
+from .decider import decide
+from .decisions import Decision, Refused, StatusCode
 from .email import Email
 from .policies import Policy
 

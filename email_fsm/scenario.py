@@ -30,7 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, TypeAdapter, Valid
 from .center import ContactCenter
 from .commands import Arrive, Offer, Revoke, SystemCommand
 from .config import Config
-from .decider import Accepted
+from .decisions import Accepted
 from .policies import Policy
 
 __all__ = ["AgentStep", "Scenario", "ScenarioError", "load_scenario", "run_scenario"]

@@ -67,8 +67,8 @@ from .capabilities import ADVERTISED, allowed, permissions
 from .center import ContactCenter
 from .commands import Arrive, Command, Offer, Revoke, SystemCommand
 from .config import DEFAULT_CONFIG, Config
-from .decider import Accepted, Decision, decide, replay
-from .decisions import Refused, StatusCode
+from .decider import decide, replay
+from .decisions import Accepted, Decision, Refused, StatusCode
 from .email import Email
 from .policies import Policy
 from .requests import handle_request, parse_request
