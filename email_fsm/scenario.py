@@ -15,13 +15,14 @@ A scenario is a JSON object::
 ``request`` is the GWS request body exactly as a client would POST it: a malformed
 request is a refused step, not a malformed file. :func:`load_scenario` raises
 :class:`ScenarioError` naming the step when the *file* is malformed; :func:`run_scenario`
-yields the output records of ``email-fsm replay``.
+yields the output records of ``email-fsm replay``; :func:`scenario_document` writes steps
+back out as the JSON object :func:`load_scenario` reads.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, TypeAlias
 
@@ -33,7 +34,14 @@ from .config import Config
 from .decisions import Accepted
 from .policies import Policy
 
-__all__ = ["AgentStep", "Scenario", "ScenarioError", "load_scenario", "run_scenario"]
+__all__ = [
+    "AgentStep",
+    "Scenario",
+    "ScenarioError",
+    "load_scenario",
+    "run_scenario",
+    "scenario_document",
+]
 
 
 class ScenarioError(ValueError):
@@ -133,6 +141,68 @@ def _system_command(step: Any) -> SystemCommand:
             return Offer(email_id=step.emailId, agent=step.agent)
     assert isinstance(step, _RevokeStep)
     return Revoke(email_id=step.emailId)
+
+
+def _command_document(step: SystemCommand) -> dict[str, JsonValue]:
+    if isinstance(step, Offer):
+        return {"event": "Offer", "emailId": step.email_id, "agent": step.agent}
+    if isinstance(step, Revoke):
+        return {"event": "Revoke", "emailId": step.email_id}
+    content: dict[str, JsonValue] = {"to": list(step.to), "cc": list(step.cc)}
+    optional: dict[str, str | None] = {
+        "from": step.from_,
+        "subject": step.subject,
+        "body": step.body,
+        "bodyAsPlainText": step.body_as_plain_text,
+        "mime": step.mime,
+        "contactId": step.contact_id,
+    }
+    content.update((k, v) for k, v in optional.items() if v is not None)
+    content["userData"] = dict(step.user_data)
+    document: dict[str, JsonValue] = {
+        "event": "Arrive",
+        "emailId": step.email_id,
+        "queueName": step.queue,
+        "email": content,
+    }
+    if step.received_date is not None:
+        document["receivedDate"] = step.received_date
+    return document
+
+
+def scenario_document(
+    steps: Sequence[Step], *, base_url: str | None = None
+) -> dict[str, JsonValue]:
+    """The scenario JSON object (as ``email-fsm replay`` reads it) for ``steps``.
+
+    Agent requests must be JSON values or JSON text (which the file holds as the value
+    it encodes, as :func:`~email_fsm.scenario.load_scenario` reads it back); other text
+    raises ``ValueError``.
+
+    >>> from email_fsm import Offer
+    >>> scenario_document([Offer(email_id="E1", agent="a")])
+    {'steps': [{'event': 'Offer', 'emailId': 'E1', 'agent': 'a'}]}
+    """
+    documents: list[JsonValue] = []
+    for step in steps:
+        if isinstance(step, AgentStep):
+            document: dict[str, JsonValue] = {"agent": step.agent}
+            if step.email_id is not None:
+                document["emailId"] = step.email_id
+            if step.new_email_id is not None:
+                document["newEmailId"] = step.new_email_id
+            if step.reference_id is not None:
+                document["referenceId"] = step.reference_id
+            request = step.request
+            if isinstance(request, (str, bytes)):
+                request = json.loads(request)
+            document["request"] = request  # type: ignore[assignment]
+            documents.append(document)
+        else:
+            documents.append(_command_document(step))
+    result: dict[str, JsonValue] = {} if base_url is None else {"baseUrl": base_url}
+    result["steps"] = documents
+    return result
 
 
 def _error_text(error: ValidationError, *, tagged: bool) -> str:
