@@ -1,6 +1,6 @@
-"""Every refusal path (SPEC.md §7): the status code, a message naming the operation, the
-email and its state, and nothing changed — the email, the bystander email, no
-notification."""
+"""Every refusal path (docs/spec.md, Refusals): the status code, a message naming the
+operation, the email and its state, and nothing changed — the email, the bystander
+email, no notification."""
 
 from __future__ import annotations
 
@@ -86,7 +86,7 @@ FACTORIES: dict[Operation, Callable[[str, str], AgentCommand]] = {
 }
 EXISTING = [op for op in Operation if op is not Operation.CREATE]
 
-# SPEC.md §5, "allowed": what the holder may do in each phase.
+# docs/spec.md, Operations, "allowed": what the holder may do in each phase.
 SPEC_ALLOWED: dict[Phase, set[Operation]] = {
     Phase.INVITED: {Operation.ACCEPT, Operation.REJECT},
     Phase.PROCESSING: {
@@ -293,6 +293,20 @@ def test_missing_or_empty_required_values_are_1(name: str, make: Callable[[], Co
     assert_refused(c, make(), StatusCode.MISSING_PARAMETER)
 
 
+EMPTY_ACTOR: list[AgentCommand] = [
+    *(FACTORIES[operation]("E1", "") for operation in EXISTING),
+    Create(actor="", email_id="NEW"),
+]
+
+
+@pytest.mark.parametrize("command", EMPTY_ACTOR, ids=lambda command: type(command).__name__)
+def test_an_empty_actor_is_a_missing_parameter_for_every_operation(command: Command) -> None:
+    c = center()
+    processing(c, "E1")
+    refused = assert_refused(c, command, StatusCode.MISSING_PARAMETER)
+    assert refused.message.endswith("agent is required"), refused.message
+
+
 BIG = "x" * (64 * 1024 + 1)
 INVALID: list[tuple[str, Callable[[], Command]]] = [
     ("transfer both", lambda: Transfer(actor="a", email_id="E1", agent="b", queue="q")),
@@ -343,6 +357,31 @@ def test_invalid_values_and_values_over_limits_are_10(
     assert_refused(c, make(), StatusCode.INVALID_VALUE)
 
 
+def test_an_invalid_value_says_what_is_invalid() -> None:
+    c = center()
+    processing(c)
+    refused = assert_refused(
+        c, Transfer(actor="a", email_id="E1", agent="b", queue="q"), StatusCode.INVALID_VALUE
+    )
+    assert refused.message.endswith("give userUri or queueName, not both")
+
+
+@pytest.mark.parametrize(
+    ("command", "reason"),
+    [
+        (Transfer(actor="a", email_id="E1", agent=""), "userUri must not be empty"),
+        (Transfer(actor="a", email_id="E1", queue=""), "queueName must not be empty"),
+        (Complete(actor="a", email_id="E1", queue=""), "queueName must not be empty"),
+    ],
+    ids=["transfer to no agent", "transfer to no queue", "complete to no queue"],
+)
+def test_empty_targets_are_invalid_values(command: Command, reason: str) -> None:
+    c = center()
+    processing(c)
+    refused = assert_refused(c, command, StatusCode.INVALID_VALUE)
+    assert refused.message.endswith(reason), refused.message
+
+
 def test_values_at_the_limits_are_accepted() -> None:
     c = center()
     processing(c, "E1")
@@ -351,6 +390,18 @@ def test_values_at_the_limits_are_accepted() -> None:
     accepted(
         c.execute(AttachUserData(actor="a", email_id="E1", user_data={"k" * 256: "v" * 65536}))
     )
+
+
+def test_an_empty_attachment_is_allowed_a_negative_size_is_not() -> None:
+    c = center()
+    composing(c)
+    accepted(c.execute(AddAttachment(actor="a", email_id="D1", document_id="d0", size=0)))
+    refused = assert_refused(
+        c,
+        AddAttachment(actor="a", email_id="D1", document_id="d1", size=-1),
+        StatusCode.INVALID_VALUE,
+    )
+    assert refused.message.endswith("size must not be negative")
 
 
 def test_limits_are_configurable() -> None:
@@ -394,6 +445,38 @@ def test_transfer_to_oneself_is_10() -> None:
         c, Transfer(actor="a", email_id="E1", agent="a"), StatusCode.INVALID_VALUE
     )
     assert refused.message.startswith("Transfer refused for email E1 (Processing)")
+
+
+def test_refusals_give_their_reason() -> None:
+    c = center()
+    processing(c)
+    composing(c)
+    accepted(c.execute(AddAttachment(actor="a", email_id="D1", document_id="d1")))
+    reasons: list[tuple[Command, StatusCode, str]] = [
+        (
+            Transfer(actor="a", email_id="E1", agent="a"),
+            StatusCode.INVALID_VALUE,
+            "a cannot transfer an email to themselves",
+        ),
+        (
+            DeleteUserData(actor="a", email_id="E1", keys=()),
+            StatusCode.MISSING_PARAMETER,
+            "keys is required",
+        ),
+        (
+            AddAttachment(actor="a", email_id="D1", document_id="d1"),
+            StatusCode.ALREADY_EXISTS,
+            "attachment d1 is already attached",
+        ),
+        (
+            RemoveAttachment(actor="a", email_id="D1", document_id="d2"),
+            StatusCode.NOT_FOUND,
+            "attachment d2 is not attached",
+        ),
+    ]
+    for command, code, reason in reasons:
+        refused = assert_refused(c, command, code)
+        assert refused.message.endswith(reason), refused.message
 
 
 def test_removing_an_unknown_attachment_is_6() -> None:
@@ -508,6 +591,7 @@ def test_decide_never_mutates_its_input() -> None:
     decision = decide(emails, Complete(actor="a", email_id="E1"))
     assert not isinstance(decision, Refused)
     assert emails == snapshot
+    assert all(emails[k] is v for k, v in snapshot.items())
 
 
 def test_decide_rejects_non_commands_as_programmer_errors() -> None:

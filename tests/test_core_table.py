@@ -6,8 +6,8 @@ import pytest
 from builders import COMPOSING_CAPS, PROCESSING_CAPS
 
 from email_fsm import ADVERTISED, ALLOWED, ROWS, TABLE, Operation, Phase, SystemEvent
-from email_fsm.vocabulary import NotificationType, ViewState
 from email_fsm.table import Actor, Branch, Edge, Notice, Recipient, Row, TableError, check_table
+from email_fsm.vocabulary import NotificationType, ViewState
 
 
 def test_capability_lists_are_gws_lists_in_gws_order() -> None:
@@ -85,6 +85,18 @@ def test_unreachable_phase_is_refused() -> None:
     rows = [r for r in _minimal_table() if r.trigger is not Operation.CANCEL]
     with pytest.raises(TableError, match=r"unreachable phases: \['Canceled'\]"):
         check_table(rows)
+
+
+def test_phases_reached_only_through_creation_are_reachable() -> None:
+    # Without Arrive and Create, drafts still come from Reply's `creates`, and every
+    # phase is reachable from there (the reachability check ignores directions).
+    no_origin = {SystemEvent.ARRIVE, Operation.CREATE}
+    created_only = [row for row in TABLE if row.trigger not in no_origin]
+    assert len(check_table(created_only)) == len(created_only)
+    # Without any way to create an email, nothing is reachable.
+    creating = [row for row in created_only if row.creates is None]
+    with pytest.raises(TableError, match="unreachable phases"):
+        check_table(creating)
 
 
 def test_trap_phase_is_refused() -> None:
