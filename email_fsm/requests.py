@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Annotated, Any, Literal
+from types import MappingProxyType
+from typing import Annotated, Any, Literal, get_args
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, TypeAdapter, ValidationError
@@ -49,8 +50,9 @@ from .decider import decide
 from .decisions import Decision, Refused, StatusCode
 from .email import Email
 from .policies import Policy
+from .vocabulary import Operation
 
-__all__ = ["handle_request", "parse_request"]
+__all__ = ["REQUEST_MODELS", "handle_request", "parse_request"]
 
 
 class _Body(BaseModel):
@@ -475,3 +477,13 @@ def handle_request(
     if isinstance(command, Refused):
         return command
     return decide(emails, command, config=config, policies=policies)
+
+
+REQUEST_MODELS: Mapping[Operation, type[BaseModel]] = MappingProxyType(
+    {
+        Operation(get_args(model.model_fields["operationName"].annotation)[0]): model
+        for model in get_args(get_args(_Request)[0])
+    }
+)
+"""The pydantic model that parses each operation's request body (its fields are the
+GWS parameters, by their GWS names; ``operationName`` is the discriminator)."""
