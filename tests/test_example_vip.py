@@ -95,7 +95,7 @@ def _one_step_property(policy: object, *, max_examples: int, shrink: bool) -> No
     from hypothesis import strategies as st
 
     from email_fsm import Phase, Policy, handle_request
-    from email_fsm.testing import Reached, reachable, requests
+    from email_fsm.testing import Reached, reachable, request_bodies
 
     vip_in_processing = reachable(phases={Phase.PROCESSING}).filter(lambda r: is_vip(r.email))
 
@@ -110,7 +110,7 @@ def _one_step_property(policy: object, *, max_examples: int, shrink: bool) -> No
     def stays_with_vip(reached: Reached, data: st.DataObject) -> None:
         email = reached.email
         assert email.owner is not None
-        body = data.draw(requests(email, email.owner))
+        body = data.draw(request_bodies(email, email.owner))
         decision = handle_request(
             reached.emails,
             body,
