@@ -1,22 +1,38 @@
 # Two commands do all the set-up on a machine with only Python 3.11+ and pip:
 #   make demo   -- the story of the seed page, told by the model
-#   make test   -- ruff, mypy --strict, pytest (with the property tests)
-# The first run creates .venv and installs the pinned development dependencies.
+#   make test   -- ruff, lint-imports, mypy --strict, pytest (with the property tests)
+# The first command creates .venv; `make demo` installs only the package and its runtime
+# dependencies, `make test` the development tools as well. Every install is pinned by
+# requirements-dev.lock, the build backend (hatchling) included.
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
+RUNTIME_STAMP := $(VENV)/.runtime-stamp
 STAMP  := $(VENV)/.installed-stamp
+# $(call pip_install,<venv>/bin) <what>: pip install, pinned by the lock; through the
+# environment, the lock also pins the isolated build environment (hatchling).
+pip_install = PIP_CONSTRAINT="$(CURDIR)/requirements-dev.lock" $(1)/python -m pip install \
+	--quiet --disable-pip-version-check -c requirements-dev.lock
 
-.PHONY: demo test lint typecheck pytest clean lock docs diagrams fuzz mutation bench
+.PHONY: demo test lint typecheck pytest test-3.13 pytest-3.13 clean lock docs diagrams \
+	fuzz mutation bench
 
-$(STAMP): pyproject.toml requirements-dev.lock
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c requirements-dev.lock -e '.[dev]'
-	touch $(STAMP)
+	$(BIN)/python --version
 
-demo: $(STAMP)
+# The package and its runtime dependencies: all that `make demo` needs.
+$(RUNTIME_STAMP): pyproject.toml requirements-dev.lock | $(BIN)/python
+	$(call pip_install,$(BIN)) -e .
+	touch $@
+
+# The development extra (test, lint and type-check tools, the benchmarks' peers).
+$(STAMP): $(RUNTIME_STAMP)
+	$(call pip_install,$(BIN)) -e '.[dev]'
+	touch $@
+
+demo: $(RUNTIME_STAMP)
 	$(BIN)/email-fsm demo
 
 test: lint typecheck pytest
@@ -24,12 +40,33 @@ test: lint typecheck pytest
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
 pytest: $(STAMP)
 	$(BIN)/pytest --cov --cov-report=term-missing:skip-covered
+
+# The test suite on Python 3.13 as well (pyproject.toml claims 3.11 to 3.13), in its own
+# .venv-3.13; ruff and mypy run once, in `make test`. PYTHON_3_13 is the first of
+# python3.13 on PATH and pyenv's 3.13 that runs; set it to use another.
+find_python = $(firstword $(shell for p in python$(1) \
+	$(wildcard $(or $(PYENV_ROOT),$(HOME)/.pyenv)/versions/$(1).*/bin/python$(1)); do \
+	"$$p" -c "" 2>/dev/null && command -v "$$p" && break; done))
+PYTHON_3_13 ?= $(call find_python,3.13)
+VENV_3_13   := .venv-3.13
+STAMP_3_13  := $(VENV_3_13)/.installed-stamp
+
+$(STAMP_3_13): pyproject.toml requirements-dev.lock
+	@test -n "$(PYTHON_3_13)" || { echo "no Python 3.13 found: set PYTHON_3_13"; exit 1; }
+	$(PYTHON_3_13) -m venv $(VENV_3_13)
+	$(VENV_3_13)/bin/python --version
+	$(call pip_install,$(VENV_3_13)/bin) -e '.[dev]'
+	touch $@
+
+test-3.13 pytest-3.13: $(STAMP_3_13)
+	$(VENV_3_13)/bin/pytest -p no:cacheprovider
 
 # The documentation site (docs/, mkdocs.yml), built strictly into site/.
 DOCS_STAMP := $(VENV)/.docs-stamp
@@ -72,8 +109,10 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 
 # Re-pin the development dependencies (run after changing pyproject.toml).
+# hatchling is installed first so that the build backend stays pinned.
 lock: $(STAMP)
+	$(call pip_install,$(BIN)) hatchling
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^email-fsm' > requirements-dev.lock
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis .coverage site
+	rm -rf $(VENV) $(VENV_3_13) .mypy_cache .ruff_cache .pytest_cache .hypothesis .coverage site
