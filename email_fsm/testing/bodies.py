@@ -193,7 +193,7 @@ def _operation_edges(email: Email, pools: _Pools) -> list[tuple[Operation, Branc
 
 
 @st.composite
-def _requests(draw: st.DrawFn, email: Email, agent: str, pools: _Pools) -> Body:
+def _request_bodies(draw: st.DrawFn, email: Email, agent: str, pools: _Pools) -> Body:
     options = _operation_edges(email, pools)
     assert {op for op, _, _ in options} <= set(permissions(email, agent).allowed)
     # Half the time a move: otherwise the many property operations would keep emails
@@ -226,7 +226,7 @@ def request_bodies(
     """
     if agent != email.holder:
         return st.nothing()
-    return _requests(email, agent, _Pools(tuple(agent_names), tuple(queue_names), config))
+    return _request_bodies(email, agent, _Pools(tuple(agent_names), tuple(queue_names), config))
 
 
 @st.composite

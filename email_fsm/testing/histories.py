@@ -94,7 +94,7 @@ class _Walk:
             )
         else:
             decision = decide(self.emails, step, config=self.pools.config)
-        if not isinstance(decision, Accepted):  # a bug of this module, not of the user
+        if not isinstance(decision, Accepted):  # a bug of these strategies, not of the model
             raise AssertionError(f"generated step {step!r} was refused: {decision.message}")
         self.emails.update((e.id, e) for e in decision.emails)
         self.steps.append(step)

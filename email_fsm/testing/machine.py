@@ -48,7 +48,7 @@ from email_fsm import (
     replay,
 )
 
-from .bodies import _create_requests, _requests, arbitrary_requests
+from .bodies import _create_requests, _request_bodies, arbitrary_requests
 from .histories import _arrival
 from .vocab import AGENTS, QUEUES, _Pools, agents
 
@@ -190,7 +190,7 @@ class EmailLifecycleMachine(RuleBasedStateMachine):
             data.draw(st.sampled_from(self._ids_with(lambda e: e.holder is not None)))
         ]
         assert email.holder is not None
-        body = data.draw(_requests(email, email.holder, self.pools))
+        body = data.draw(_request_bodies(email, email.holder, self.pools))
         self._request(email.holder, body, email_id=email.id)
 
     @rule(data=st.data())
@@ -207,7 +207,9 @@ class EmailLifecycleMachine(RuleBasedStateMachine):
             self._execute(Revoke(email_id=email_id))
         elif kind == "valid" and email is not None and email.holder is not None:
             self._request(
-                agent, data.draw(_requests(email, email.holder, self.pools)), email_id=email_id
+                agent,
+                data.draw(_request_bodies(email, email.holder, self.pools)),
+                email_id=email_id,
             )
         else:
             self._request(agent, data.draw(arbitrary_requests()), email_id=email_id)

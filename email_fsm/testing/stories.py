@@ -18,7 +18,7 @@ from pydantic import JsonValue
 from email_fsm import DEFAULT_CONFIG, Config, ContactCenter, Offer, Phase, Revoke
 from email_fsm.scenario import AgentStep, Step, scenario_document
 
-from .bodies import _create_requests, _json_requests, _requests
+from .bodies import _create_requests, _json_requests, _request_bodies
 from .histories import _arrival
 from .vocab import AGENTS, QUEUES, _Pools, agents
 
@@ -53,7 +53,7 @@ def _scenario_steps(draw: st.DrawFn, max_steps: int, noise: bool, pools: _Pools)
         elif kind == "holder" and held:
             email = live[draw(st.sampled_from(held))]
             assert email.holder is not None
-            body = draw(_requests(email, email.holder, pools))
+            body = draw(_request_bodies(email, email.holder, pools))
             step = AgentStep(email.holder, body, email_id=email.id, new_email_id=fresh())
         elif kind == "create":
             body = draw(_create_requests(pools))
