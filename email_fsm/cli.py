@@ -1,30 +1,44 @@
 """The ``email-fsm`` command line: run scenarios through the model.
 
+- ``email-fsm demo [--json]``: the example of the GWS EmailTransfer page, told step by
+  step by the model (with one refused request); ``--json`` prints the replay records.
 - ``email-fsm replay SCENARIO.json``: one JSON object per line (see
   :func:`email_fsm.scenario.run_scenario`); exit 0 when the scenario ran, 2 with a
-  one-line error when the file is malformed.
-- ``email-fsm demo [--json]``: the story of the project's seed page, told readably.
+  one-line error when the file cannot be read or is malformed.
 - ``email-fsm diagram --format mermaid|dot|svg|png|md|html [--view agent|global]
   [--highlight STATE] [-o FILE]``: the lifecycle diagram or the reference tables (see
   :mod:`email_fsm.diagrams`).
+- ``email-fsm --version``: the package version.
+
+The page ``docs/cli.md`` describes each command and the scenario file format.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import signal
 import sys
 from collections.abc import Iterable, Sequence
 from importlib import resources
 from typing import Any, TextIO
 
-from . import diagrams
+from . import __version__
+from .decisions import StatusCode
 from .scenario import AgentStep, Scenario, ScenarioError, load_scenario, run_scenario
 
-__all__ = ["DEMO_SCENARIO", "demo_scenario_text", "main", "main_entry"]
+__all__ = ["BROKEN_PIPE_STATUS", "DEMO_SCENARIO", "demo_scenario_text", "main", "main_entry"]
 
 DEMO_SCENARIO = "seed_scenario.json"
 """The bundled scenario ``email-fsm demo`` runs (in ``email_fsm/data``)."""
+
+BROKEN_PIPE_STATUS = 128 + signal.SIGPIPE if hasattr(signal, "SIGPIPE") else 1
+"""The exit status when the reader of standard output goes away (``email-fsm demo | head``):
+the shell's status for a process killed by SIGPIPE (141), or 1 where there is no SIGPIPE."""
+
+_WIDTH = 80
+"""The story's lines are wrapped to fit a classic terminal."""
 
 
 def demo_scenario_text() -> str:
@@ -42,7 +56,30 @@ def _print_records(records: Iterable[dict[str, Any]], out: TextIO) -> None:
         out.write(json.dumps(record, ensure_ascii=False).translate(_LINE_BREAKS) + "\n")
 
 
-def _describe_step(step: object) -> str:
+def _fill(atoms: Iterable[str], indent: int, hanging: int = 0) -> str:
+    """``atoms`` joined by spaces, in lines of at most :data:`_WIDTH` characters (an atom
+    is never broken): the first indented by ``indent`` spaces, the others ``hanging`` more.
+    """
+    lines: list[str] = []
+    line = ""
+    for atom in atoms:
+        if line and len(line) + 1 + len(atom) > _WIDTH:
+            lines.append(line)
+            line = " " * (indent + hanging) + atom
+        elif line:
+            line += " " + atom
+        else:
+            line = " " * indent + atom
+    return "\n".join([*lines, line])
+
+
+def _items(items: Sequence[str], separator: str) -> list[str]:
+    """Each item an atom, followed by ``separator`` but the last."""
+    return [item + separator for item in items[:-1]] + list(items[-1:])
+
+
+def _describe_step(step: object) -> tuple[str, str]:
+    """The step's line, and the JSON of the request's parameters (or "")."""
     if isinstance(step, AgentStep):
         request = step.request
         name = request.get("operationName") if isinstance(request, dict) else None
@@ -54,27 +91,41 @@ def _describe_step(step: object) -> str:
         target = step.email_id or step.new_email_id or ""
         text = f"agent {step.agent}: {name} {target}".rstrip()
         if step.new_email_id and step.email_id:
-            text += f" -> new email {step.new_email_id}"
-        if params:
-            text += " " + json.dumps(params, ensure_ascii=False)
-        return text
+            text += f" (new email {step.new_email_id})"
+        return text, json.dumps(params, ensure_ascii=False) if params else ""
     kind = type(step).__name__
     detail = {
         "Arrive": lambda s: f"email {s.email_id} arrives in queue {s.queue!r}: {s.subject!r}",
         "Offer": lambda s: f"routing offers email {s.email_id} to agent {s.agent}",
         "Revoke": lambda s: f"the invitation for email {s.email_id} is withdrawn",
     }[kind](step)
-    return f"system: {detail}"
+    return f"system: {detail}", ""
 
 
-def _describe_notification(record: dict[str, Any]) -> list[str]:
+def _describe_response(response: dict[str, Any]) -> str:
+    code = response["statusCode"]
+    try:
+        name = StatusCode(code).name
+    except ValueError:
+        name = "unknown"
+    text = f"<- statusCode {code} ({name})"
+    if "statusMessage" in response:
+        text += f": {response['statusMessage']}"
+    return text
+
+
+def _describe_notification(record: dict[str, Any]) -> list[list[str]]:
+    """The notification's lines, each as the atoms :func:`_fill` may not break."""
     data = record["message"]["data"]
     email = data["email"]
     ref = f" referenceId={data['referenceId']}" if "referenceId" in data else ""
+    header = (
+        f"-> to {record['to']}: {data['notificationType']} email {email['id']} "
+        f"state={email['state']}{ref}"
+    )
     lines = [
-        f"    -> to {record['to']}: {data['notificationType']} email {email['id']} "
-        f"state={email['state']}{ref}",
-        f"       capabilities: {', '.join(email['capabilities']) or '(none)'}",
+        header.split(" "),
+        ["capabilities:", *(_items(email["capabilities"], ",") or ["(none)"])],
     ]
     content = [k for k in email if k not in ("id", "state", "capabilities", "uri")]
     if content:
@@ -82,63 +133,195 @@ def _describe_notification(record: dict[str, Any]) -> list[str]:
         for key in content:
             value = email[key]
             if isinstance(value, dict):
-                shown.append(f"{key} ({len(value)} keys)")
+                shown.append(f"{key} ({len(value)} {'key' if len(value) == 1 else 'keys'})")
             elif isinstance(value, list) and value and isinstance(value[0], str):
                 shown.append(f"{key}={','.join(value)}")
             elif isinstance(value, str) and len(value) <= 40:
                 shown.append(f"{key}={value!r}")
             else:
                 shown.append(key)
-        lines.append(f"       full email: {'; '.join(shown)}")
+        lines.append(["full", "email:", *_items(shown, ";")])
     else:
-        lines.append("       minimal email")
+        lines.append(["minimal", "email"])
     return lines
 
 
+_LEGEND = """\
+How to read it:
+  [n] system: ...   step n: the contact center acts (an email arrives, routing
+                    offers it to an agent)
+  [n] agent X: OP   step n: agent X sends the GWS request OP (its other
+                    parameters follow, as JSON)
+      <- statusCode the answer to the request: 0 (OK), or the code refusing
+                    it, and why
+      -> to X: ...  a notification to agent X: its type, the email, its state
+                    as X sees it, and the referenceId of X's request it answers
+         capabilities: what X may request on the email now
+         full email: the content it carries (abridged); minimal email: none
+"""
+
+
 def _print_story(scenario: Scenario, out: TextIO) -> None:
-    out.write("email-fsm demo: the GWS Email API v2 Transfer page, as a story\n\n")
+    out.write("email-fsm demo: the example of the GWS EmailTransfer page, told by the model\n\n")
+    out.write(_LEGEND + "\n")
     described = 0
 
     def describe_until(index: int) -> int:
         for i in range(described, index + 1):
-            out.write(f"[{i}] {_describe_step(scenario.steps[i])}\n")
+            text, params = _describe_step(scenario.steps[i])
+            line = f"[{i}] {text}"
+            if params and len(line) + 1 + len(params) <= _WIDTH:
+                out.write(f"{line} {params}\n")
+            else:
+                out.write(_fill(line.split(" "), 0, 4) + "\n")
+                if params:
+                    out.write(_fill(params.split(" "), 4) + "\n")
         return max(described, index + 1)
 
     for record in run_scenario(scenario):
         described = describe_until(record["step"])
         if "response" in record:
-            response = record["response"]
-            status = f"statusCode {response['statusCode']}"
-            if "statusMessage" in response:
-                status += f": {response['statusMessage']}"
-            out.write(f"    <- {status}\n")
+            out.write(_fill(_describe_response(record["response"]).split(" "), 4, 3) + "\n")
         if "message" in record:
-            out.write("\n".join(_describe_notification(record)) + "\n")
+            header, *details = _describe_notification(record)
+            out.write(_fill(header, 4, 3) + "\n")
+            for atoms in details:
+                out.write(_fill(atoms, 7, 2) + "\n")
     describe_until(len(scenario.steps) - 1)
     out.write("\nRun `email-fsm demo --json` for the GWS messages themselves.\n")
 
 
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Keeps the descriptions' and epilogs' line breaks (their examples)."""
+
+
+def _examples(*lines: str) -> str:
+    return "examples:\n" + "".join(f"  {line}\n" for line in lines)
+
+
 def _parser() -> argparse.ArgumentParser:
+    # Imported here, not at the top: only `email-fsm diagram` needs it, and it does not
+    # load the drawing libraries (only its run does).
+    from .diagrams import cli as diagram_cli
+
     parser = argparse.ArgumentParser(
         prog="email-fsm",
-        description="The GWS Email API v2 email lifecycle as a pure model.",
+        description=(
+            "A model of the GWS Email API v2 email lifecycle: what happens when emails\n"
+            "arrive and agents send requests (Accept, Transfer, Reply, Complete, ...)."
+        ),
+        epilog=_examples(
+            "email-fsm demo                    # the model tells a worked example",
+            "email-fsm replay scenario.json    # run your own scenario file",
+            "email-fsm diagram > lifecycle.mmd # the lifecycle as a Mermaid diagram",
+            "email-fsm COMMAND --help          # more about one command",
+        ),
+        formatter_class=_HelpFormatter,
     )
-    commands = parser.add_subparsers(dest="command", required=True)
-    replay = commands.add_parser("replay", help="run a scenario file, print JSON lines")
-    replay.add_argument("scenario", help="path of a scenario JSON file ('-' for stdin)")
-    demo = commands.add_parser("demo", help="tell the story of the seed page")
-    demo.add_argument("--json", action="store_true", help="print the replay format instead")
-    diagram = commands.add_parser("diagram", help="draw the lifecycle, or print its reference")
-    diagrams.add_arguments(diagram)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(
+        dest="command", required=True, title="commands", metavar="COMMAND"
+    )
+    demo = commands.add_parser(
+        "demo",
+        help="tell, step by step, how the model runs the GWS EmailTransfer example",
+        description=(
+            "Run the example of the GWS EmailTransfer documentation page through the\n"
+            "model and tell it step by step: an email arrives and is offered to agent a,\n"
+            "who accepts it and transfers it to agent b; a, no longer its holder, tries\n"
+            "to complete it and is refused; b accepts it, replies, sends the reply and\n"
+            "completes the email. Every response and notification is shown."
+        ),
+        epilog=_examples(
+            "email-fsm demo",
+            "email-fsm demo --json | head -3",
+        ),
+        formatter_class=_HelpFormatter,
+    )
+    demo.add_argument(
+        "--json",
+        action="store_true",
+        help="print the records `email-fsm replay` prints (one JSON object per line)",
+    )
+    replay = commands.add_parser(
+        "replay",
+        help="run a scenario file; print each response and notification as a JSON line",
+        description=(
+            "Run a scenario file (system events and agent requests, in order) through\n"
+            "the model and print one JSON object per line: the response to each agent\n"
+            "request, each refused system event, and each notification sent. Refused\n"
+            "steps are part of a scenario: the exit status is 0 when the scenario ran,\n"
+            "2 when the file cannot be read or is malformed. The format of the file is\n"
+            "described in the documentation (docs/cli.md)."
+        ),
+        epilog=_examples(
+            "email-fsm replay scenario.json",
+            "email-fsm replay - < scenario.json",
+        ),
+        formatter_class=_HelpFormatter,
+    )
+    replay.add_argument("scenario", metavar="SCENARIO", help="a scenario file ('-': read stdin)")
+    diagram = commands.add_parser(
+        "diagram",
+        help="draw the lifecycle (Mermaid, Graphviz, SVG, PNG) or print its reference",
+        description=(
+            "Draw the email lifecycle, from the model's own table, or print its\n"
+            "reference tables (operations, capabilities, notifications, rules).\n"
+            "SVG and PNG need Graphviz's `dot` program."
+        ),
+        epilog=_examples(
+            "email-fsm diagram > lifecycle.mmd",
+            "email-fsm diagram --format svg --view agent --highlight processing -o agent.svg",
+            "email-fsm diagram --format md -o reference.md",
+        ),
+        formatter_class=_HelpFormatter,
+    )
+    diagram_cli.add_arguments(diagram)
     return parser
 
 
+def _diagram(args: argparse.Namespace, out: TextIO) -> int:
+    from .diagrams import cli as diagram_cli
+
+    try:
+        return diagram_cli.run(args, out)
+    except BrokenPipeError:
+        raise
+    except OSError as error:
+        path = error.filename if error.filename is not None else args.output
+        print(f"email-fsm diagram: cannot write {path}: {error.strerror}", file=sys.stderr)
+        return 2
+
+
+def _replay(path: str, out: TextIO) -> int:
+    try:
+        if path == "-":
+            text: str | bytes = sys.stdin.buffer.read()
+        else:
+            with open(path, "rb") as handle:
+                text = handle.read()
+        scenario = load_scenario(text)
+    except OSError as error:
+        print(f"email-fsm: cannot read {path}: {error.strerror}", file=sys.stderr)
+        return 2
+    except ScenarioError as error:
+        print(f"email-fsm: {path}: {error}", file=sys.stderr)
+        return 2
+    _print_records(run_scenario(scenario), out)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
-    """Run the command line; returns the exit status."""
+    """Run the command line on ``argv`` (default: ``sys.argv[1:]``), writing to ``out``
+    (default: standard output); returns the exit status.
+
+    Usage errors (an unknown command or option) exit 2 through :mod:`argparse`, as
+    ``--help`` and ``--version`` exit 0.
+    """
     out = sys.stdout if out is None else out
     args = _parser().parse_args(argv)
     if args.command == "diagram":
-        return diagrams.run(args, out)
+        return _diagram(args, out)
     if args.command == "demo":
         scenario = load_scenario(demo_scenario_text())
         if args.json:
@@ -146,26 +329,27 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         else:
             _print_story(scenario, out)
         return 0
-    try:
-        if args.scenario == "-":
-            text: str | bytes = sys.stdin.buffer.read()
-        else:
-            with open(args.scenario, "rb") as handle:
-                text = handle.read()
-        scenario = load_scenario(text)
-    except OSError as error:
-        print(f"email-fsm: cannot read {args.scenario}: {error.strerror}", file=sys.stderr)
-        return 2
-    except ScenarioError as error:
-        print(f"email-fsm: {args.scenario}: {error}", file=sys.stderr)
-        return 2
-    _print_records(run_scenario(scenario), out)
-    return 0
+    return _replay(args.scenario, out)
 
 
 def main_entry() -> None:
-    """Console-script entry point."""
-    sys.exit(main())
+    """Console-script entry point: exit with :func:`main`'s status.
+
+    When the reader of standard output goes away (``email-fsm demo | head -1``), exit
+    with :data:`BROKEN_PIPE_STATUS` and no traceback, as the :mod:`signal` module's
+    documentation recommends for ``BrokenPipeError``.
+    """
+    try:
+        status = main()
+        # Flush here, inside the try, so that a closed pipe is noticed now.
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Python flushes the standard streams on exit: point stdout at devnull so that
+        # this last flush cannot fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(BROKEN_PIPE_STATUS)
+    sys.exit(status)
 
 
 if __name__ == "__main__":  # pragma: no cover
