@@ -398,6 +398,20 @@ def test_reply_all_copies_cc(c: ContactCenter) -> None:
         "boss@example.com",
         "team@example.com",
     ]
+    expected = {
+        "id": "R1",
+        "state": "Composing",
+        "capabilities": COMPOSING_CAPS,
+        "uri": uri("R1"),
+        "from": "support@example.com",
+        "to": ["customer@example.com"],
+        "cc": ["boss@example.com", "team@example.com"],
+        "subject": "Re: Hi",
+        "contactId": "C1",
+        "parentId": "E1",
+        "userData": {"ContactId": "C1"},
+    }
+    assert sent_to(decision) == [("a", message("StatusChange", expected))]
 
 
 def test_reply_without_quote_keeps_given_bodies(c: ContactCenter) -> None:
@@ -577,6 +591,19 @@ def test_user_data_operations(c: ContactCenter, draft: bool) -> None:
     assert data["notificationType"] == "PropertiesUpdated"
     assert data["email"]["userData"] == {**start, "a": 1, "b": "x"}
     assert data["email"]["capabilities"] == (COMPOSING_CAPS if draft else PROCESSING_CAPS)
+    if draft:
+        full = {"id": eid, "state": "Composing", "capabilities": COMPOSING_CAPS, "uri": uri(eid)}
+    else:
+        full = {
+            "id": eid,
+            "state": "Processing",
+            "capabilities": PROCESSING_CAPS,
+            "uri": uri(eid),
+            **INBOUND_CONTENT,
+        }
+    assert sent_to(decision) == [
+        ("a", message("PropertiesUpdated", {**full, "userData": {**start, "a": 1, "b": "x"}}))
+    ]
     accepted(c.execute(AttachUserData(actor="a", email_id=eid, user_data={"a": 2})))
     assert c.emails[eid] == now(a=2, b="x")
     accepted(c.execute(UpdateUserData(actor="a", email_id=eid, user_data={"b": "y", "c": None})))
@@ -597,6 +624,9 @@ def test_user_data_operations(c: ContactCenter, draft: bool) -> None:
         7,
         "called back",
     )
+    user_data = {**start, "b": "y", "c": None, "DispositionCode": "Sold", "Disp": "X"}
+    commented = {**full, "userData": user_data, "comment": "called back"}
+    assert sent_to(decision) == [("a", message("PropertiesUpdated", commented, 7))]
     assert c.emails[eid].phase is (Phase.COMPOSING if draft else Phase.PROCESSING)
 
 
@@ -624,6 +654,16 @@ def test_events_say_who_did_what(c: ContactCenter) -> None:
     created = reply.events[0]
     assert isinstance(created, ReplyCreated)
     assert (created.original_id, created.operation) == ("E1", Operation.REPLY_ALL)
+    assert created == ReplyCreated(
+        email_id="R1",
+        phase=Phase.COMPOSING,
+        original_id="E1",
+        operation=Operation.REPLY_ALL,
+        owner="a",
+        queue="default",
+        content=REPLY_CONTENT,
+        user_data={"ContactId": "C1"},
+    )
     commands: tuple[Command, ...] = (
         AddComment(actor="a", email_id="E1", comment="note"),
         AddAttachment(actor="a", email_id="R1", document_id="d1"),
@@ -638,6 +678,8 @@ def test_events_say_who_did_what(c: ContactCenter) -> None:
     (revoked,) = accepted(c.execute(Revoke(email_id="E1"))).events
     assert isinstance(revoked, InvitationRevoked)
     assert revoked.agent == "b"
+    # Back to the queue it was transferred to.
+    assert revoked == InvitationRevoked(email_id="E1", phase=Phase.QUEUED, agent="b", queue="q")
 
 
 # ----------------------------------------------------------------- introspection
