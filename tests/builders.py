@@ -27,7 +27,7 @@ from email_fsm import (
 
 BASE = "http://localhost:8080"
 
-# The capability lists exactly as SPEC.md §4 prints them (GWS order).
+# The capability lists exactly as docs/spec.md, Capabilities, prints them (GWS order).
 PROCESSING_CAPS = [
     "Reply",
     "ReplyAll",
@@ -56,7 +56,7 @@ COMPOSING_CAPS = [
 def message(
     notification_type: str, email: dict[str, Any], reference_id: int | None = None
 ) -> dict[str, Any]:
-    """A GWS notification message, written out by hand (SPEC.md §8)."""
+    """A GWS notification message, written out by hand (docs/spec.md, Notifications)."""
     data: dict[str, Any] = {
         "messageType": "EmailStateChangeMessage",
         "notificationType": notification_type,

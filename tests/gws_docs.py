@@ -1,9 +1,10 @@
-"""Load GWS documentation samples, repairing the doc artifacts of SPEC.md §9.
+"""Load GWS documentation samples, repairing their doc artifacts.
 
 The samples on docs.genesys.com were typed by hand: a space after every ``:`` in URIs
 and times (``http: //localhost: 8080``, ``15: 54: 13``), the singular ``/api/v2/email/``
 path, Python's ``None``, unescaped quotes inside string values, and (Save) a missing
-closing brace. :func:`load_sample` repairs all of them and returns the JSON object.
+closing brace. :func:`load_sample` repairs all of them and returns the JSON object
+(docs/spec.md, GWS documentation samples).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-# A copy of the project's shared GWS fixtures, kept byte for byte (see its README).
+# The GWS documentation samples, kept as the pages print them (see the README there).
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "gws"
 
 _TIME = re.compile(r"(\d{2}): (\d{2}): (\d{2})")

@@ -1,8 +1,9 @@
-"""Conformance: the model reproduces the real GWS payloads of shared/fixtures/gws/.
+"""Conformance: the model reproduces the real GWS payloads of tests/fixtures/gws/.
 
 The samples are loaded from the raw documentation text through ``gws_docs``, which
-repairs the doc artifacts (SPEC.md §9). Comparisons ignore ``referenceId`` (the docs
-took them from unrelated sessions); the uri is normalized by the loader.
+repairs the doc artifacts (docs/spec.md, GWS documentation samples). Comparisons ignore
+``referenceId`` (the docs took them from unrelated sessions); the uri is normalized by
+the loader.
 """
 
 from __future__ import annotations

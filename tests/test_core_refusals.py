@@ -568,9 +568,9 @@ def test_policies_run_in_order_and_see_command_and_email() -> None:
     composing(c, "D1")
     c.policies = (first, second)
     refused = assert_refused(c, Cancel(actor="a", email_id="D1"), StatusCode.INVALID_VALUE)
-    assert refused.message == "first"
+    assert refused.message == "Cancel refused for email D1 (Composing): first"
     refused = assert_refused(c, AddComment(actor="a", email_id="D1", comment="x"), StatusCode(3))
-    assert refused.message == "second"
+    assert refused.message == "AddComment refused for email D1 (Composing): second"
     assert seen == [("Cancel", "D1"), ("AddComment", "D1")]
 
 

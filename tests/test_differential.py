@@ -6,20 +6,21 @@ state per phase plus ``Absent`` (no email yet), one transition per edge of every
 transition's ``conditions``, in that order, and a failing rule condition records its
 status code. Who holds an email, its queue and the few facts the rules read are kept on
 the oracle's models by hand-written ``after`` callbacks (:data:`EFFECTS`), written from
-SPEC.md, not from the decider. Hypothesis then runs the same random histories of typed
-commands through both and checks, after every step, that they agree on accept/refuse,
-on the refusal code, and on every email's phase, owner, invitee and queue.
+docs/spec.md, not from the decider. Hypothesis then runs the same random histories of
+typed commands through both and checks, after every step, that they agree on
+accept/refuse, on the refusal code, and on every email's phase, owner, invitee and queue.
 
 The oracle's limits, honestly:
 
 - It reads the same TABLE. A wrong row (a wrong target, a missing rule) is wrong in
-  both and goes unnoticed here; the SPEC-driven tests catch those. What this test
-  checks is the *interpretation* of the table: the decider's lookups, branch choice,
-  rule order, holder check and effects against a second interpreter.
-- The order of SPEC.md §7's checks lives in the adapter (:meth:`Oracle.decide`): the
-  existence checks (6, 18) and the holder check (3) come before triggering, because a
-  ``transitions`` machine has no notion of an email store or of an actor. A trigger
-  with no transition from the current state (a ``MachineError``) stands for 2.
+  both and goes unnoticed here; the tests written from docs/spec.md catch those. What
+  this test checks is the *interpretation* of the table: the decider's lookups, branch
+  choice, rule order, holder check and effects against a second interpreter.
+- The order of the checks (docs/spec.md, Refusals) lives in the adapter
+  (:meth:`Oracle.decide`): the existence checks (6, 18) and the holder check (3) come
+  before triggering, because a ``transitions`` machine has no notion of an email store
+  or of an actor. A trigger with no transition from the current state (a
+  ``MachineError``) stands for 2.
 - Request shape (codes 1 and 10 for missing, empty, contradictory or oversized values)
   is not modelled: the histories only hold well-formed commands. Parsing GWS bodies is
   fuzzed and tested elsewhere.
@@ -195,7 +196,8 @@ def _send(m: OracleEmail, c: Send) -> None:
     m.owner, m.queue = None, c.queue
 
 
-# What each trigger does to the facts the oracle keeps, written from SPEC.md §5-6.
+# What each trigger does to the facts the oracle keeps, written from docs/spec.md,
+# Operations and System events.
 EFFECTS: Mapping[Trigger, Callable[[OracleEmail, Any], None]] = {
     SystemEvent.ARRIVE: _arrive,
     SystemEvent.OFFER: lambda m, c: setattr(m, "invitee", c.agent),
@@ -259,7 +261,7 @@ def build_machine() -> Machine:
 
 
 class Oracle:
-    """SPEC.md §7's order of checks around the machine."""
+    """The order of checks of docs/spec.md, Refusals, around the machine."""
 
     def __init__(self) -> None:
         self.machine = build_machine()

@@ -211,9 +211,9 @@ def run(path: Path) -> tuple[dict[str, Email], Accepted | Refused]:
     return emails, decide(emails, last, config=CONFIG)
 
 
-# What every edge notifies (SPEC.md §5-6): (recipient, notificationType, state), where the
-# recipient is the actor, the transfer target or the former invitee, and state None
-# means "the phase the recipient now holds the email in".
+# What every edge notifies (docs/spec.md, Operations and System events): (recipient,
+# notificationType, state), where the recipient is the actor, the transfer target or the
+# former invitee, and state None means "the phase the recipient now holds the email in".
 ACTOR, TARGET, FORMER = "actor", "target", "former invitee"
 NOTIFIES: Mapping[tuple[Trigger, Phase], list[tuple[str, str, str | None]]] = {
     (SystemEvent.ARRIVE, Phase.QUEUED): [],
@@ -251,12 +251,10 @@ for _operation in (
         NOTIFIES = {**NOTIFIES, (_operation, _phase): [(ACTOR, "PropertiesUpdated", None)]}
 
 
-# Which rows name which operation-specific rules (SPEC.md §5 and §7): the rules are
-# enforced in code, and the row names them so the diagrams show them.
+# Which rows name which operation-specific rules (docs/spec.md, Operations and Refusals):
+# the rules are enforced in code, and the row names them so the diagrams show them.
 _LIMITED = (Operation.ATTACH_USER_DATA, Operation.UPDATE_USER_DATA, Operation.SET_DISPOSITION)
 RULES: Mapping[tuple[Phase | None, Trigger], tuple[Rule, ...]] = {
-    (None, SystemEvent.ARRIVE): (Rule.USER_DATA_LIMIT,),
-    (None, Operation.CREATE): (Rule.USER_DATA_LIMIT,),
     (Phase.PROCESSING, Operation.REPLY): (Rule.USER_DATA_LIMIT,),
     (Phase.PROCESSING, Operation.REPLY_ALL): (Rule.USER_DATA_LIMIT,),
     (Phase.PROCESSING, Operation.TRANSFER): (Rule.NOT_TO_SELF,),

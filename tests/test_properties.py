@@ -1,10 +1,10 @@
 """Property tests (hypothesis) over random histories of system events and agent requests.
 
-After every step: the ownership invariants of SPEC.md §2 hold; a refused step changed
-nothing; replaying the accepted events rebuilds every email; advertised capabilities are
-allowed; a capability advertised to an agent is never refused with 2 or 3 for them; every
-email survives a JSON round trip. Same inputs give the same outputs, and random request
-bodies never raise.
+After every step: the ownership invariants (docs/spec.md, Lifecycle and ownership) hold;
+a refused step changed nothing; replaying the accepted events rebuilds every email;
+advertised capabilities are allowed; a capability advertised to an agent is never refused
+with 2 or 3 for them; every email survives a JSON round trip. Same inputs give the same
+outputs, and random request bodies never raise.
 """
 
 from __future__ import annotations
