@@ -1,6 +1,6 @@
 """Every operation and system event on its accepted path: state, ownership,
-capabilities and the exact notifications (docs/spec.md: Lifecycle and ownership,
-Capabilities, Operations, System events, Notifications).
+capabilities and the exact notifications (docs/spec.md: Lifecycle and ownership, View
+states, Capabilities, Operations, System events, Notifications).
 
 Each test compares whole emails: the expected email is the one before, with exactly the
 fields the operation changes replaced, so a field changed by mistake fails the test."""
