@@ -23,8 +23,17 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue
 from pydantic_core import to_json
 
 from ._frozen import builder
+from .capabilities import capabilities
 from .email import Attachment, Email
-from .vocabulary import Direction, NotificationType, Operation, ViewState
+from .table import Branch, Recipient, Row
+from .vocabulary import (
+    HOLDER_VIEWS,
+    TERMINAL_VIEW_STATES,
+    Direction,
+    NotificationType,
+    Operation,
+    ViewState,
+)
 
 __all__ = [
     "CHANNEL",
@@ -33,6 +42,7 @@ __all__ = [
     "GwsMessage",
     "GwsNotificationData",
     "Notification",
+    "notify",
 ]
 
 CHANNEL: Final = "/v2/me/emails"
@@ -206,7 +216,64 @@ def _attachment(attachment: Attachment, uri: str) -> dict[str, Any]:
 
 
 new_notification = builder(Notification)
-"""``Notification(...)``, fast: :func:`email_fsm.decide` builds one per notice."""
+"""``Notification(...)``, fast: :func:`notify` builds one per notice."""
+
+
+def notify(
+    row: Row,
+    branch: Branch,
+    command: Any,
+    before: Email | None,
+    after: Email,
+    base_url: str,
+) -> tuple[Notification, ...]:
+    """The notifications of an accepted step: one per notice of ``row`` sent on ``branch``.
+
+    ``before`` is the command's email before the step (``None`` when it creates one),
+    ``after`` the email the step's event produced: the command's own email, or the new
+    one when the row creates an email (Reply), which only the notices
+    ``about_new_email`` show. Each notice's recipient is the actor (with the command's
+    ``reference_id``), the command's target agent, or the email's former invitee; the
+    state is the notice's view, or what the holder sees (:data:`HOLDER_VIEWS`); the
+    capabilities are the recipient's (:func:`email_fsm.capabilities`).
+    """
+    own = after if before is None or after.id == before.id else before
+    notifications = []
+    for notice in row.notices:
+        if notice.branch is not _ALWAYS and notice.branch is not branch:
+            continue
+        subject = after if notice.about_new_email else own
+        if notice.recipient is _ACTOR:
+            recipient = command.actor
+            reference_id = command.reference_id
+        elif notice.recipient is _TARGET:
+            recipient = command.agent
+            reference_id = None
+        else:  # the former invitee
+            assert before is not None
+            assert before.invitee is not None
+            recipient = before.invitee
+            reference_id = None
+        state = HOLDER_VIEWS[subject.phase] if notice.view is None else notice.view
+        notifications.append(
+            new_notification(
+                recipient=recipient,
+                type=notice.type,
+                state=state,
+                email=subject,
+                capabilities=capabilities(subject, recipient),
+                reference_id=reference_id,
+                full=state not in TERMINAL_VIEW_STATES,
+                base_url=base_url,
+            )
+        )
+    return tuple(notifications)
+
+
+# Module names for the enum members notify reads on every step (see email_fsm.handlers).
+_ALWAYS = Branch.ALWAYS
+_ACTOR = Recipient.ACTOR
+_TARGET = Recipient.TARGET
 
 _ATTACHMENT_TYPES = frozenset(
     {NotificationType.ATTACHMENT_ADDED, NotificationType.ATTACHMENT_REMOVED}

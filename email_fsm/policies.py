@@ -1,10 +1,13 @@
 """Policies: your business rules, plugged into :func:`email_fsm.decide` as extra guards.
 
 A policy is any callable ``policy(command, email) -> Refused | None``. It runs after every
-rule of the model has passed (SPEC.md §7), in the order the policies were given, and
-sees the command and the email it concerns (``None`` for Create and Arrive, which have
-no email yet). Returning a :class:`~email_fsm.Refused` refuses the command with that code
-and message; returning ``None`` lets it through. Policies must be pure, like the model.
+rule of the model has passed (the last step of the checks, ``docs/spec.md``, "Refusals"),
+in the order the policies were given, and sees the command and the email it concerns
+(``None`` for Create and Arrive, which have no email yet). Returning a
+:class:`~email_fsm.Refused` refuses the command with that code; its message is the
+reason only, and :func:`email_fsm.decide` puts the same prefix before it as before the
+model's own refusals ("Transfer refused for email E1 (Processing): <reason>").
+Returning ``None`` lets the command through. Policies must be pure, like the model.
 
 Writing one::
 
@@ -51,11 +54,7 @@ def require_disposition(
 
     def policy(command: Command, email: Email | None, /) -> Refused | None:
         if isinstance(command, Complete) and email is not None and key not in email.user_data:
-            return Refused(
-                code,
-                f"Complete refused for email {email.id} ({email.phase}): "
-                f"set a disposition ({key}) first",
-            )
+            return Refused(code, f"set a disposition ({key}) first")
         return None
 
     return policy
@@ -69,9 +68,7 @@ def max_transfers(limit: int, code: StatusCode = StatusCode.FORBIDDEN) -> Policy
     def policy(command: Command, email: Email | None, /) -> Refused | None:
         if isinstance(command, Transfer) and email is not None and email.transfers >= limit:
             return Refused(
-                code,
-                f"Transfer refused for email {email.id} ({email.phase}): "
-                f"already transferred {email.transfers} times (limit {limit})",
+                code, f"already transferred {email.transfers} times (limit {limit})"
             )
         return None
 
@@ -88,11 +85,7 @@ def no_transfer_back(code: StatusCode = StatusCode.INVALID_VALUE) -> Policy:
             and command.agent is not None
             and command.agent == email.last_transferred_by
         ):
-            return Refused(
-                code,
-                f"Transfer refused for email {email.id} ({email.phase}): "
-                f"{command.agent} just transferred it",
-            )
+            return Refused(code, f"{command.agent} just transferred it")
         return None
 
     return policy

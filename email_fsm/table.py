@@ -220,14 +220,15 @@ def _reply(operation: Operation) -> Row:
 
 TABLE: tuple[Row, ...] = (
     # No email yet.
-    Row(None, SystemEvent.ARRIVE, Actor.SYSTEM, _stay(Phase.QUEUED), (), (Rule.USER_DATA_LIMIT,)),
+    # (The userData an Arrive or Create brings is checked against the limits as part of
+    # the command's shape, step 3: no rule here.)
+    Row(None, SystemEvent.ARRIVE, Actor.SYSTEM, _stay(Phase.QUEUED)),
     Row(
         None,
         Operation.CREATE,
         Actor.ANY_AGENT,
         _stay(Phase.COMPOSING),
         (Notice(Recipient.ACTOR, _ST),),
-        (Rule.USER_DATA_LIMIT,),
     ),
     # Queued: waiting for routing.
     Row(

@@ -10,11 +10,12 @@ enum here can be written to JSON as is.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
+from types import MappingProxyType
 
 __all__ = [
-    "AGENT_OPERATIONS",
-    "SYSTEM_EVENTS",
+    "HOLDER_VIEWS",
     "TERMINAL_PHASES",
     "TERMINAL_VIEW_STATES",
     "Direction",
@@ -69,6 +70,13 @@ TERMINAL_VIEW_STATES: frozenset[ViewState] = frozenset(
 carry a minimal email object (SPEC.md §8)."""
 
 
+HOLDER_VIEWS: Mapping[Phase, ViewState] = MappingProxyType(
+    {phase: ViewState(phase.value) for phase in Phase if phase.value in set(ViewState)}
+)
+"""What the holder of an email in a phase sees: that phase, as a view state (Queued and
+the terminal phases have no holder, and Queued no view state)."""
+
+
 class Direction(StrEnum):
     """Inbound: a customer wrote in. Outbound: an agent composes it."""
 
@@ -109,9 +117,6 @@ class SystemEvent(StrEnum):
 
 Trigger = Operation | SystemEvent
 """Anything that can move an email: an agent operation or a system event."""
-
-AGENT_OPERATIONS: tuple[Operation, ...] = tuple(Operation)
-SYSTEM_EVENTS: tuple[SystemEvent, ...] = tuple(SystemEvent)
 
 
 class NotificationType(StrEnum):

@@ -156,7 +156,8 @@ def test_the_policy_refuses_with_its_reason() -> None:
         target = command.queue if command.queue is not None else "bob"
         assert center.execute(command).response() == {
             "statusCode": 3,
-            "statusMessage": f"VIP email E1 cannot go to {target}",
+            "statusMessage": f"{command.operation} refused for email E1 (Processing): "
+            f"VIP email E1 cannot go to {target}",
         }
     assert center.emails["E1"].owner == "alice"
     assert isinstance(center.execute(Transfer(actor="alice", email_id="E1", queue="vip")), Accepted)

@@ -23,3 +23,9 @@ center = ContactCenter(policies=[vip_only])
 center.execute(Arrive(email_id="E1", queue="inbound", user_data={"VIP": True}))
 decision = decide(center.emails, Accept(actor="alice", email_id="E1", reference_id=7))
 status = decision.response()["statusCode"]
+
+# `accepted` narrows the decision: Accepted in the true branch, Refused in the other.
+if decision.accepted:
+    owners = [email.owner for email in decision.emails]
+else:
+    code: StatusCode = decision.code
