@@ -1,10 +1,16 @@
 """Domain events: what happened to one email, as small frozen values.
 
-:func:`email_fsm.decide` produces them after every rule has passed;
-:func:`email_fsm.evolve` applies them by setting fields, nothing more. Each event
-concerns exactly one email (``email_id``); a Reply produces two events, one per email.
-Events carry resulting values (the merged content, the new queue) rather than
-instructions, so that replaying them needs no rule and no configuration.
+:func:`email_fsm.decide` produces one per accepted command, after every rule has passed;
+:func:`email_fsm.evolve` applies it by setting fields, nothing more. Each event concerns
+exactly one email (``email_id``): a Reply's event, :class:`ReplyCreated`, is about the
+new draft, and names the original in ``original_id``. Events carry resulting values (the
+merged content, the new queue) rather than instructions, so that replaying them needs no
+rule and no configuration.
+
+Three words that sound alike: a *trigger* (:data:`~email_fsm.vocabulary.Trigger`) is an
+agent operation or a system event, a name in the lifecycle table; a *command*
+(:mod:`email_fsm.commands`) is one request to perform a trigger, with its parameters; an
+*event* (this module) is what an accepted command made happen.
 """
 
 from __future__ import annotations
