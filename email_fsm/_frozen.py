@@ -8,11 +8,23 @@ with exactly the same slots; a builder fills an instance of it with ordinary att
 stores, then gives it the frozen class (same slots, so the same memory layout) before
 returning it. What the caller receives is an ordinary frozen instance: nobody ever sees
 the value while it is being filled.
+
+Rules for the classes built here (checked when a builder or twin is made, so a class
+that breaks them fails at import, not on the first step):
+
+- a slotted class that inherits no slots and no dataclass fields: the twin has the
+  class's own slots, and ``__class__`` assignment needs the two layouts to be the same
+  (don't subclass these; CPython documents such assignment between heap types of
+  compatible layout);
+- no ``__post_init__``, ``InitVar`` or ``init=False`` fields: a builder only stores its
+  arguments, so it would skip them silently;
+- for :func:`builder`, no defaults: every field is an argument.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from collections.abc import Callable
 from dataclasses import MISSING
 from typing import Any, ParamSpec, TypeVar
@@ -23,7 +35,7 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 
-def unfrozen(cls: type) -> type[Any]:
+def unfrozen(cls: object) -> type[Any]:
     """A class with the slots of the slotted ``cls`` and no frozen ``__setattr__``.
 
     Set every slot of an instance, then assign ``instance.__class__ = cls``.
@@ -39,9 +51,21 @@ def unfrozen(cls: type) -> type[Any]:
     >>> point, type(point) is Point
     (Point(x=1, y=2), True)
     """
+    if not isinstance(cls, type):
+        raise TypeError(f"{cls!r} is not a class")
     slots = cls.__dict__.get("__slots__")
     if not slots:
         raise TypeError(f"{cls.__name__} has no slots of its own")
+    for base in cls.__mro__[1:-1]:
+        if base.__dict__.get("__slots__") or dataclasses.is_dataclass(base):
+            raise TypeError(f"{cls.__name__} inherits from {base.__name__}: only flat classes")
+    if dataclasses.is_dataclass(cls):
+        if hasattr(cls, "__post_init__"):
+            raise TypeError(f"{cls.__name__} has a __post_init__, which a builder would skip")
+        names = [f.name for f in dataclasses.fields(cls)]
+        parameters = list(inspect.signature(cls).parameters)
+        if parameters != names:  # an InitVar is a parameter only, init=False a field only
+            raise TypeError(f"{cls.__name__} has InitVar or init=False fields")
     return type(f"Unfrozen{cls.__name__}", (), {"__slots__": tuple(slots)})
 
 
@@ -61,8 +85,9 @@ def builder(cls: Callable[P, T]) -> Callable[P, T]:
     >>> new_point(x=1, y=2) == Point(x=1, y=2)
     True
     """
-    assert isinstance(cls, type)
     twin = unfrozen(cls)
+    if not dataclasses.is_dataclass(cls):
+        raise TypeError(f"{cls!r} is not a dataclass")
     fields = dataclasses.fields(cls)
     names = [field.name for field in fields]
     if any(f.default is not MISSING or f.default_factory is not MISSING for f in fields):
