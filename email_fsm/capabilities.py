@@ -1,9 +1,10 @@
 """Capabilities and "what may this agent do now?", derived from the lifecycle table.
 
-GWS advertises a ``capabilities`` list in every notification (SPEC.md §4). Here it is the
-list of the *advertised* rows of the email's phase, in table order, for the holder of the
-email; anybody else gets an empty list. The *allowed* set adds the rows GWS performs but
-never advertises (Save, AddAttachment, RemoveAttachment on a draft).
+GWS advertises a ``capabilities`` list in every notification (``docs/spec.md``,
+"Capabilities"). Here it is the list of the *advertised* rows of the email's phase, in
+table order, for the holder of the email; anybody else gets an empty list. The *allowed*
+set adds the rows GWS performs but never advertises (Save, AddAttachment, RemoveAttachment
+on a draft).
 """
 
 from __future__ import annotations

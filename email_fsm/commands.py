@@ -1,9 +1,9 @@
 """Commands: the agent operations and system events, as typed values.
 
-One frozen class per GWS operation (SPEC.md §5) and per system event (§6). A misspelled
-operation is a name error and a type error; a wrong parameter type is a type error.
-Everything the model must not invent travels in the command: the actor, the email id,
-new ids, the reference id.
+One frozen class per GWS operation (``docs/spec.md``, "Operations") and per system event
+(``docs/spec.md``, "System events"). A misspelled operation is a name error and a type
+error; a wrong parameter type is a type error. Everything the model must not invent
+travels in the command: the actor, the email id, new ids, the reference id.
 
 Commands built in Python are still checked by :func:`email_fsm.decide` (empty values,
 contradictory parameters, configured limits), exactly like commands parsed from a GWS
@@ -125,7 +125,10 @@ class _ReplyCommand(_AgentCommand):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Reply(_ReplyCommand):
-    """Create an outbound reply to the sender of an inbound email (SPEC.md §5)."""
+    """Create an outbound reply to the sender of an inbound email.
+
+    What the reply contains: ``docs/spec.md``, "Reply content".
+    """
 
     operation: ClassVar[Operation] = Operation.REPLY
 

@@ -1,7 +1,7 @@
 """Settings of the model: base URL, default queue, disposition key, limits.
 
 Everything here is configurable per call to :func:`email_fsm.decide`; the defaults are
-SPEC.md's.
+those of ``docs/spec.md``, "Refusals" (the limits) and "Notifications" (the base URL).
 """
 
 from __future__ import annotations
@@ -39,4 +39,4 @@ class Config:
 
 
 DEFAULT_CONFIG = Config()
-"""SPEC.md's defaults."""
+"""The documented defaults."""

@@ -72,11 +72,12 @@ class Attachment:
 class Email:
     """One email interaction, as the model knows it.
 
-    Ownership (SPEC.md §2): Processing and Composing have an ``owner`` and no
-    ``invitee``; Invited has an ``invitee`` and no ``owner``; every other phase has
-    neither. ``queue`` is the last queue the email was in (where Reject and Revoke send
-    it back). ``rejected_by`` records the agents who rejected it, so routing can avoid
-    them; ``transfers`` and ``last_transferred_by`` give business rules its history.
+    Ownership (``docs/spec.md``, "Lifecycle and ownership"): Processing and Composing have
+    an ``owner`` and no ``invitee``; Invited has an ``invitee`` and no ``owner``; every
+    other phase has neither. ``queue`` is the last queue the email was in (where Reject
+    and Revoke send it back). ``rejected_by`` records the agents who rejected it, so
+    routing can avoid them; ``transfers`` and ``last_transferred_by`` give business rules
+    its history.
     """
 
     id: str

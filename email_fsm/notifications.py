@@ -1,7 +1,7 @@
 """Notifications: what an agent is told, shaped exactly like GWS CometD messages.
 
 :func:`email_fsm.decide` addresses each :class:`Notification` to one agent. Rendering to
-the GWS shape (SPEC.md §8) happens on demand, through pydantic models:
+the GWS shape (``docs/spec.md``, "Notifications") happens on demand, through pydantic models:
 
 - ``{"channel": "/v2/me/emails", "data": {"messageType": "EmailStateChangeMessage",
   "notificationType": ..., "referenceId": ..., "email": {...}}}``;

@@ -67,9 +67,7 @@ def max_transfers(limit: int, code: StatusCode = StatusCode.FORBIDDEN) -> Policy
 
     def policy(command: Command, email: Email | None, /) -> Refused | None:
         if isinstance(command, Transfer) and email is not None and email.transfers >= limit:
-            return Refused(
-                code, f"already transferred {email.transfers} times (limit {limit})"
-            )
+            return Refused(code, f"already transferred {email.transfers} times (limit {limit})")
         return None
 
     return policy

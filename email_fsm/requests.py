@@ -454,8 +454,9 @@ def handle_request(
 ) -> Decision:
     """Check ids, parse ``body`` and decide it: the synchronous path of a GWS server.
 
-    Checks run in SPEC.md §7's order: the email exists (6), the new id is free (18),
-    the request's shape (10/1), then everything :func:`~email_fsm.decide` checks.
+    Checks run in the order of ``docs/spec.md``, "Refusals": the email exists (6), the new
+    id is free (18), the request's shape (10/1), then everything :func:`~email_fsm.decide`
+    checks.
     """
     if email_id is not None and email_id not in emails:
         return Refused(

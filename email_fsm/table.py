@@ -86,7 +86,7 @@ class Recipient(StrEnum):
 
 
 class Rule(StrEnum):
-    """Operation-specific rules, checked after the state checks (SPEC.md §7)."""
+    """Operation-specific rules, checked after the state checks (``docs/spec.md``, "Refusals")."""
 
     NOT_TO_SELF = "transfer target is not the actor"
     ATTACHMENT_IS_NEW = "attachment id not yet attached"
@@ -276,7 +276,7 @@ TABLE: tuple[Row, ...] = (
         advertised=True,
     ),
     # Composing: Cancel, Send, AddComment, ..., SetInFocus, Transfer; then the
-    # operations GWS performs on drafts but never advertises (SPEC.md §4 Decision).
+    # operations GWS performs on drafts but never advertises (``docs/spec.md``, "Capabilities").
     Row(
         Phase.COMPOSING,
         Operation.CANCEL,

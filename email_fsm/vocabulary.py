@@ -1,8 +1,9 @@
 """The vocabulary of the lifecycle: phases, view states, directions, triggers.
 
-A *phase* is where an email is, globally (SPEC.md §2). A *view state* is what one agent
-sees of it in a notification (SPEC.md §3): the holder sees the phase; an agent the email
-left sees how it left them (Transferred, Completed, Revoked, ...).
+A *phase* is where an email is, globally (``docs/spec.md``, "Lifecycle and ownership"). A
+*view state* is what one agent sees of it in a notification (``docs/spec.md``, "View
+states"): the holder sees the phase; an agent the email left sees how it left them
+(Transferred, Completed, Revoked, ...).
 
 The names are GWS's own spellings, so ``str(Phase.CANCELED) == "Canceled"`` and every
 enum here can be written to JSON as is.
@@ -67,7 +68,7 @@ TERMINAL_VIEW_STATES: frozenset[ViewState] = frozenset(
     }
 )
 """View states after which the email is gone for the recipient: such notifications
-carry a minimal email object (SPEC.md §8)."""
+carry a minimal email object (``docs/spec.md``, "Notifications")."""
 
 
 HOLDER_VIEWS: Mapping[Phase, ViewState] = MappingProxyType(
@@ -108,7 +109,7 @@ class Operation(StrEnum):
 
 
 class SystemEvent(StrEnum):
-    """What the contact center does that no agent asked for (SPEC.md §6)."""
+    """What the contact center does that no agent asked for (``docs/spec.md``, "System events")."""
 
     ARRIVE = "Arrive"
     OFFER = "Offer"
@@ -120,7 +121,7 @@ Trigger = Operation | SystemEvent
 
 
 class NotificationType(StrEnum):
-    """The ``notificationType`` of a GWS email notification (SPEC.md §8)."""
+    """The ``notificationType`` of a GWS email notification (``docs/spec.md``, "Notifications")."""
 
     STATUS_CHANGE = "StatusChange"
     PROPERTIES_UPDATED = "PropertiesUpdated"
