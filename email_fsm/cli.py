@@ -104,11 +104,7 @@ def _describe_step(step: object) -> tuple[str, str]:
 
 def _describe_response(response: dict[str, Any]) -> str:
     code = response["statusCode"]
-    try:
-        name = StatusCode(code).name
-    except ValueError:
-        name = "unknown"
-    text = f"<- statusCode {code} ({name})"
+    text = f"<- statusCode {code} ({StatusCode(code).name})"
     if "statusMessage" in response:
         text += f": {response['statusMessage']}"
     return text
@@ -207,8 +203,9 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="email-fsm",
         description=(
-            "A model of the GWS Email API v2 email lifecycle: what happens when emails\n"
-            "arrive and agents send requests (Accept, Transfer, Reply, Complete, ...)."
+            "A model of the email lifecycle of the Genesys Web Services (GWS) Email API\n"
+            "v2: what happens when emails arrive and agents send requests (Accept,\n"
+            "Transfer, Reply, Complete, ...), and what the agents are told."
         ),
         epilog=_examples(
             "email-fsm demo                    # the model tells a worked example",
@@ -289,7 +286,8 @@ def _diagram(args: argparse.Namespace, out: TextIO) -> int:
         raise
     except OSError as error:
         path = error.filename if error.filename is not None else args.output
-        print(f"email-fsm diagram: cannot write {path}: {error.strerror}", file=sys.stderr)
+        reason = error.strerror or error
+        print(f"email-fsm diagram: cannot write {path}: {reason}", file=sys.stderr)
         return 2
 
 
