@@ -187,8 +187,8 @@ def _print_story(scenario: Scenario, out: TextIO) -> None:
     out.write("\nRun `email-fsm demo --json` for the GWS messages themselves.\n")
 
 
-class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
-    """Keeps the descriptions' and epilogs' line breaks (their examples)."""
+_KEEP_LINES = argparse.RawDescriptionHelpFormatter
+"""Help that keeps the line breaks of the descriptions and of the examples."""
 
 
 def _examples(*lines: str) -> str:
@@ -213,7 +213,7 @@ def _parser() -> argparse.ArgumentParser:
             "email-fsm diagram > lifecycle.mmd # the lifecycle as a Mermaid diagram",
             "email-fsm COMMAND --help          # more about one command",
         ),
-        formatter_class=_HelpFormatter,
+        formatter_class=_KEEP_LINES,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(
@@ -233,7 +233,7 @@ def _parser() -> argparse.ArgumentParser:
             "email-fsm demo",
             "email-fsm demo --json | head -3",
         ),
-        formatter_class=_HelpFormatter,
+        formatter_class=_KEEP_LINES,
     )
     demo.add_argument(
         "--json",
@@ -255,7 +255,7 @@ def _parser() -> argparse.ArgumentParser:
             "email-fsm replay scenario.json",
             "email-fsm replay - < scenario.json",
         ),
-        formatter_class=_HelpFormatter,
+        formatter_class=_KEEP_LINES,
     )
     replay.add_argument("scenario", metavar="SCENARIO", help="a scenario file ('-': read stdin)")
     diagram = commands.add_parser(
@@ -271,7 +271,7 @@ def _parser() -> argparse.ArgumentParser:
             "email-fsm diagram --format svg --view agent --highlight processing -o agent.svg",
             "email-fsm diagram --format md -o reference.md",
         ),
-        formatter_class=_HelpFormatter,
+        formatter_class=_KEEP_LINES,
     )
     diagram_cli.add_arguments(diagram)
     return parser
