@@ -18,6 +18,8 @@ turns them into ``RESULTS.md`` and the plot. The sections:
   content, by each contender's own steps.
 - **render**: ``Notification.to_json()`` of the notifications of the Transfer step of
   the seed scenario (``email_fsm/data/seed_scenario.json``).
+- **import**: ``import email_fsm`` against ``import pydantic``, each in fresh interpreter
+  processes (:mod:`benchmarks.importtime`).
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ from .contenders import (
     Contender,
 )
 from .harness import CLOCK, Timing, time_batch, traced_bytes
+from .importtime import measure as measure_imports
 
 __all__ = ["ROUND", "SCALED", "Settings", "run"]
 
@@ -102,6 +105,8 @@ class Settings:
     """Bytes a contender's live emails may take at the next size (projected)."""
     memory_emails: int = 500
     render_loops: int = 2000
+    import_repeats: int = 51
+    """Rounds of the three fresh processes of the import time (benchmarks.importtime)."""
 
     @classmethod
     def tiny(cls) -> Settings:
@@ -113,6 +118,7 @@ class Settings:
             scale_sample=dict.fromkeys(SCALED, 5),
             memory_emails=5,
             render_loops=3,
+            import_repeats=2,
         )
 
     def batch_of(self, key: str) -> int:
@@ -385,6 +391,8 @@ def run(settings: Settings | None = None, log: Callable[[str], None] = print) ->
     gc.collect()
     gc.freeze()
     results: Results = {"meta": _meta(settings)}
+    results["import"] = measure_imports(settings.import_repeats, log)
+    done("import")
     results["render"] = _render(settings)
     done("render")
     results["memory"] = _memory(settings)

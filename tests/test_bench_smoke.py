@@ -8,6 +8,7 @@ from the committed results.json.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -15,13 +16,14 @@ import pytest
 
 from benchmarks.__main__ import main
 from benchmarks.contenders import COMMENT, CONTENDERS, FIRST, QUEUE, SECOND
+from benchmarks.importtime import CLOCKS, COMMANDS, measure, ratios
 from benchmarks.report import contract, markdown
 from benchmarks.suite import transfer_notifications
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 
 # Arrive, Offer, Accept, AddComment, Transfer (to another agent), Accept (by that agent),
-# Complete (SPEC.md: the lifecycle of an inbound email); then a whole lifecycle.
+# Complete (the lifecycle of an inbound email); then a whole lifecycle.
 EXPECTED_PHASES = [
     "Queued",
     "Invited",
@@ -78,6 +80,55 @@ def test_the_smoke_run_writes_the_report_and_the_plot(smoke: Path) -> None:
     assert (smoke / "scale.png").read_bytes().startswith(b"\x89PNG")
     for scale in results["scale"].values():
         assert scale["points"]
+    assert results["import"]["repeats"] == 2
+    assert "## Import time" in text
+    assert "`import email_fsm`" in text
+
+
+def test_the_import_time_is_measured_in_fresh_processes() -> None:
+    logged: list[str] = []
+    section = measure(2, log=logged.append)
+    assert logged == ["import: repeat 1/2"]
+    assert section["repeats"] == 2
+    assert section["commands"] == {
+        "pass": "pass",
+        "pydantic": "import pydantic",
+        "email_fsm": "import email_fsm",
+    }
+    for clock in CLOCKS:
+        assert set(section[clock]) == set(COMMANDS)
+        for key, values in section[clock].items():
+            assert len(values) == 2, (clock, key)
+            assert all(math.isfinite(value) and value > 0 for value in values), (clock, key)
+        for startup in (False, True):
+            found = ratios(section, clock, startup=startup)
+            assert len(found) == 2
+            assert all(math.isfinite(value) for value in found)
+    json.dumps(section)  # JSON-able, as results.json needs
+
+
+def test_the_import_ratios_are_per_repeat_with_and_without_the_start_up() -> None:
+    section = {
+        "cpu_ns": {"pass": [10.0, 20.0], "pydantic": [30.0, 40.0], "email_fsm": [50.0, 80.0]},
+        "wall_ns": {"pass": [1.0, 1.0], "pydantic": [3.0, 5.0], "email_fsm": [4.0, 9.0]},
+    }
+    assert ratios(section) == [2.0, 3.0]
+    assert ratios(section, startup=True) == [50 / 30, 2.0]
+    assert ratios(section, "wall_ns") == [1.5, 2.0]
+    assert ratios(section, "wall_ns", startup=True) == [4 / 3, 9 / 5]
+
+
+def test_the_import_only_run_replaces_that_section_alone(tmp_path: Path) -> None:
+    committed = _results(BENCHMARKS)
+    (tmp_path / "results.json").write_text(json.dumps(committed))
+    assert main(["--quick", "--import-only", "--out", str(tmp_path)]) == 0
+    results = _results(tmp_path)
+    assert results["import"]["repeats"] == 2
+    assert {key: value for key, value in results.items() if key != "import"} == {
+        key: value for key, value in committed.items() if key != "import"
+    }
+    assert (tmp_path / "RESULTS.md").read_text() == markdown(results)
+    assert not (tmp_path / "scale.png").exists()
 
 
 def test_the_committed_results_are_what_the_report_writes() -> None:
