@@ -9,6 +9,9 @@ the live emails in a dict.
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING
+
 from .capabilities import ADVERTISED, ALLOWED, Permissions, allowed, capabilities, permissions
 from .center import ContactCenter
 from .commands import (
@@ -43,9 +46,8 @@ from .decider import decide, evolve, is_terminal, replay
 from .decisions import Accepted, Decision, Refused, StatusCode
 from .email import Attachment, Content, Email, UserData, email_from_json, email_to_json
 from .events import Event
-from .notifications import GwsMessage, Notification
+from .notifications import Notification
 from .policies import Policy, max_transfers, no_transfer_back, require_disposition
-from .requests import handle_request, parse_request
 from .table import ROWS, TABLE, Row
 from .vocabulary import (
     TERMINAL_PHASES,
@@ -59,7 +61,35 @@ from .vocabulary import (
     ViewState,
 )
 
+if TYPE_CHECKING:
+    from .messages import GwsMessage
+    from .requests import handle_request, parse_request
+
 __version__ = "0.1.0"
+
+# The pydantic boundary loads on first use, so that `import email_fsm` stays cheap
+# (pydantic's models cost more to import than the rest of the package).
+_LAZY = {
+    "GwsMessage": "messages",
+    "handle_request": "requests",
+    "parse_request": "requests",
+}
+
+
+if not TYPE_CHECKING:  # hidden from type checkers, which would then accept any name
+
+    def __getattr__(name: str) -> object:
+        module = _LAZY.get(name)
+        if module is None:
+            raise AttributeError(f"module 'email_fsm' has no attribute {name!r}")
+        value = getattr(importlib.import_module(f".{module}", __name__), name)
+        globals()[name] = value
+        return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
 
 __all__ = [
     "ADVERTISED",

@@ -19,7 +19,6 @@ from .decisions import Accepted, Decision
 from .email import Email
 from .events import Event
 from .policies import Policy
-from .requests import handle_request
 
 __all__ = ["ContactCenter"]
 
@@ -74,6 +73,8 @@ class ContactCenter:
         reference_id: int | None = None,
     ) -> Decision:
         """Handle a raw GWS request body (dict, JSON text or bytes) from ``agent``."""
+        from .requests import handle_request  # the pydantic boundary, loaded on use
+
         return self._apply(
             handle_request(
                 self._emails,

@@ -14,9 +14,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Final, TypeAlias
-
-from pydantic import JsonValue, TypeAdapter
+from functools import cache
+from typing import TYPE_CHECKING, Final, TypeAlias
 
 from ._frozen import unfrozen
 from .vocabulary import TERMINAL_PHASES, Direction, Phase
@@ -30,7 +29,12 @@ __all__ = [
     "email_to_json",
 ]
 
-UserData: TypeAlias = Mapping[str, JsonValue]
+if TYPE_CHECKING:
+    from pydantic import JsonValue, TypeAdapter
+
+# pydantic's JsonValue is named, not imported, so that `import email_fsm` does not load
+# pydantic (most of the import time); _adapter() binds it before pydantic reads it.
+UserData: TypeAlias = Mapping[str, "JsonValue"]
 """userData pairs: string keys, JSON values kept with their JSON types."""
 
 
@@ -237,14 +241,19 @@ def changed(
     return result
 
 
-_EMAIL_ADAPTER: TypeAdapter[Email] = TypeAdapter(Email)
+@cache
+def _adapter() -> TypeAdapter[Email]:
+    import pydantic
+
+    globals()["JsonValue"] = pydantic.JsonValue  # the name UserData refers to
+    return pydantic.TypeAdapter(Email)
 
 
 def email_to_json(email: Email) -> str:
     """Serialize an email (state included) to JSON text."""
-    return _EMAIL_ADAPTER.dump_json(email).decode()
+    return _adapter().dump_json(email).decode()
 
 
 def email_from_json(text: str | bytes) -> Email:
     """Rebuild an email from :func:`email_to_json`'s output (validated by pydantic)."""
-    return _EMAIL_ADAPTER.validate_json(text)
+    return _adapter().validate_json(text)

@@ -1,7 +1,9 @@
 """Notifications: what an agent is told, shaped exactly like GWS CometD messages.
 
 :func:`email_fsm.decide` addresses each :class:`Notification` to one agent. Rendering to
-the GWS shape (``docs/spec.md``, "Notifications") happens on demand, through pydantic models:
+the GWS shape (``docs/spec.md``, "Notifications") happens on demand: :meth:`Notification.to_json`
+builds the JSON text, :meth:`Notification.to_model` the typed pydantic models of
+:mod:`email_fsm.messages`:
 
 - ``{"channel": "/v2/me/emails", "data": {"messageType": "EmailStateChangeMessage",
   "notificationType": ..., "referenceId": ..., "email": {...}}}``;
@@ -17,10 +19,7 @@ the GWS shape (``docs/spec.md``, "Notifications") happens on demand, through pyd
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Final, Literal
-
-from pydantic import BaseModel, ConfigDict, Field, JsonValue
-from pydantic_core import to_json
+from typing import TYPE_CHECKING, Any, Final
 
 from ._frozen import builder
 from .capabilities import capabilities
@@ -35,76 +34,13 @@ from .vocabulary import (
     ViewState,
 )
 
-__all__ = [
-    "CHANNEL",
-    "GwsAttachment",
-    "GwsEmail",
-    "GwsMessage",
-    "GwsNotificationData",
-    "Notification",
-    "notify",
-]
+if TYPE_CHECKING:
+    from .messages import GwsEmail, GwsMessage
+
+__all__ = ["CHANNEL", "Notification", "notify"]
 
 CHANNEL: Final = "/v2/me/emails"
 """The CometD channel of email notifications."""
-
-
-class GwsAttachment(BaseModel):
-    """An attachment as GWS shows it."""
-
-    model_config = ConfigDict(frozen=True)
-
-    id: str
-    name: str | None = None
-    size: int | None = None
-    mime: str | None = None
-    uri: str
-
-
-class GwsEmail(BaseModel):
-    """The ``email`` object of a notification; unset fields are left out."""
-
-    model_config = ConfigDict(frozen=True, populate_by_name=True)
-
-    id: str
-    state: ViewState
-    capabilities: list[Operation]
-    uri: str
-    from_: str | None = Field(default=None, alias="from")
-    to: list[str] | None = None
-    cc: list[str] | None = None
-    bcc: list[str] | None = None
-    subject: str | None = None
-    body: str | None = None
-    bodyAsPlainText: str | None = None
-    mime: str | None = None
-    contactId: str | None = None
-    parentId: str | None = None
-    comment: str | None = None
-    receivedDate: str | None = None
-    userData: dict[str, JsonValue] | None = None
-    attachments: list[GwsAttachment] | None = None
-    revelantResponseTemplateGroups: list[JsonValue] | None = None
-
-
-class GwsNotificationData(BaseModel):
-    """The ``data`` of a notification message."""
-
-    model_config = ConfigDict(frozen=True)
-
-    messageType: Literal["EmailStateChangeMessage"] = "EmailStateChangeMessage"
-    notificationType: NotificationType
-    referenceId: int | None = None
-    email: GwsEmail
-
-
-class GwsMessage(BaseModel):
-    """A whole CometD message as an agent's client receives it."""
-
-    model_config = ConfigDict(frozen=True)
-
-    channel: Literal["/v2/me/emails"] = CHANNEL
-    data: GwsNotificationData
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -126,7 +62,9 @@ class Notification:
     base_url: str
 
     def to_model(self) -> GwsMessage:
-        """The notification as a typed GWS message."""
+        """The notification as a typed GWS message (:mod:`email_fsm.messages`)."""
+        from .messages import GwsMessage, GwsNotificationData
+
         data: dict[str, Any] = {"notificationType": self.type, "email": self._email_model()}
         if self.reference_id is not None:
             data["referenceId"] = self.reference_id
@@ -151,9 +89,13 @@ class Notification:
         if self.reference_id is not None:
             data["referenceId"] = self.reference_id
         data["email"] = self._email_fields(plain=True)
+        from pydantic_core import to_json  # imported on first use, not with the package
+
         return to_json({"channel": CHANNEL, "data": data}).decode()
 
     def _email_model(self) -> GwsEmail:
+        from .messages import GwsAttachment, GwsEmail
+
         fields = self._email_fields(plain=False)
         if "attachments" in fields:
             fields["attachments"] = [
