@@ -12,7 +12,7 @@ Emails serialize to JSON and back without loss through pydantic
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import Enum
 from functools import cache
 from typing import TYPE_CHECKING, Final, TypeAlias
@@ -21,12 +21,15 @@ from ._frozen import unfrozen
 from .vocabulary import TERMINAL_PHASES, Direction, Phase
 
 __all__ = [
+    "CONTENT_FIELDS",
     "Attachment",
     "Content",
     "Email",
     "UserData",
     "email_from_json",
     "email_to_json",
+    "gws_attribute",
+    "gws_name",
 ]
 
 if TYPE_CHECKING:
@@ -60,6 +63,31 @@ class Content:
 
 
 EMPTY_CONTENT = Content()
+
+
+def gws_name(name: str) -> str:
+    """The GWS (camelCase) name of a field: ``body_as_plain_text`` → ``bodyAsPlainText``.
+
+    >>> gws_name("from_"), gws_name("contact_id"), gws_name("to")
+    ('from', 'contactId', 'to')
+    """
+    head, *rest = name.rstrip("_").split("_")
+    return head + "".join(word.capitalize() for word in rest)
+
+
+def gws_attribute(name: str) -> str:
+    """The attribute of a GWS pydantic model holding field ``name``: its GWS name, but
+    ``from_`` stays ``from_`` (``from`` is a Python keyword; the model aliases it).
+
+    >>> gws_attribute("from_"), gws_attribute("contact_id")
+    ('from_', 'contactId')
+    """
+    return name if name == "from_" else gws_name(name)
+
+
+CONTENT_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Content))
+"""The content fields, in the order GWS prints them: the one list the renderers,
+the scenario codec and the request models follow (a test checks the models agree)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -48,8 +48,8 @@ class GwsEmail(BaseModel):
     mime: str | None = None
     contactId: str | None = None
     parentId: str | None = None
-    comment: str | None = None
     receivedDate: str | None = None
+    comment: str | None = None
     userData: dict[str, JsonValue] | None = None
     attachments: list[GwsAttachment] | None = None
     revelantResponseTemplateGroups: list[JsonValue] | None = None

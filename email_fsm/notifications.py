@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from ._frozen import builder
 from .capabilities import capabilities
-from .email import Attachment, Email
+from .email import CONTENT_FIELDS, Attachment, Email, gws_attribute, gws_name
 from .table import Branch, Recipient, Row
 from .vocabulary import (
     HOLDER_VIEWS,
@@ -120,23 +120,17 @@ class Notification:
         }
         if not self.full:
             return fields
-        c = email.content
-        optional: dict[str, Any] = {
-            "from" if plain else "from_": c.from_,
-            "to": list(c.to) or None,
-            "cc": list(c.cc) or None,
-            "bcc": list(c.bcc) or None,
-            "subject": c.subject,
-            "body": c.body,
-            "bodyAsPlainText": c.body_as_plain_text,
-            "mime": c.mime,
-            "contactId": c.contact_id,
-            "parentId": c.parent_id,
-            "comment": email.comment,
-            "receivedDate": c.received_date,
-            "userData": dict(email.user_data) or None,
-        }
-        fields.update((k, v) for k, v in optional.items() if v is not None)
+        content = email.content
+        for name, plain_key, model_key in _CONTENT_KEYS:
+            value = getattr(content, name)
+            if value is not None and value != ():  # no value, or no address: not shown
+                fields[plain_key if plain else model_key] = (
+                    list(value) if isinstance(value, tuple) else value
+                )
+        if email.comment is not None:
+            fields["comment"] = email.comment
+        if email.user_data:
+            fields["userData"] = dict(email.user_data)
         if email.attachments or self.type in _ATTACHMENT_TYPES:
             fields["attachments"] = [
                 _attachment(a, f"{uri}/attachments/{a.id}") for a in email.attachments
@@ -144,6 +138,10 @@ class Notification:
         if email.direction is Direction.INBOUND:
             fields["revelantResponseTemplateGroups"] = []
         return fields
+
+
+_CONTENT_KEYS = tuple((name, gws_name(name), gws_attribute(name)) for name in CONTENT_FIELDS)
+"""Each content field, its GWS name, and its GwsEmail attribute (``from`` is ``from_``)."""
 
 
 def _attachment(attachment: Attachment, uri: str) -> dict[str, Any]:

@@ -48,7 +48,7 @@ from .commands import (
 from .config import DEFAULT_CONFIG, Config
 from .decider import decide
 from .decisions import Decision, Refused, StatusCode
-from .email import Email
+from .email import Email, gws_attribute
 from .policies import Policy
 from .vocabulary import Operation
 
@@ -70,16 +70,8 @@ class _EmailObject(_Body):
     bcc: list[str] | None = None
 
     def fields(self) -> EmailFields:
-        return EmailFields(
-            subject=self.subject,
-            body=self.body,
-            body_as_plain_text=self.bodyAsPlainText,
-            mime=self.mime,
-            to=None if self.to is None else tuple(self.to),
-            from_=self.from_,
-            cc=None if self.cc is None else tuple(self.cc),
-            bcc=None if self.bcc is None else tuple(self.bcc),
-        )
+        values = {name: getattr(self, gws_attribute(name)) for name in EmailFields.__slots__}
+        return EmailFields(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
 
 
 class _Accept(_Body):

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Annotated, Any, Literal, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, TypeAdapter, ValidationError
@@ -32,6 +32,7 @@ from .center import ContactCenter
 from .commands import Arrive, Offer, Revoke, SystemCommand
 from .config import Config
 from .decisions import Accepted
+from .email import CONTENT_FIELDS, gws_attribute, gws_name
 from .policies import Policy
 
 __all__ = [
@@ -119,23 +120,28 @@ class Scenario:
     steps: tuple[Step, ...]
 
 
+_ARRIVE_CONTENT = tuple(
+    name
+    for name in CONTENT_FIELDS
+    if name in {f.name for f in fields(Arrive)} and name != "received_date"
+)
+"""The content fields a scenario's Arrive step carries in its ``email`` object."""
+
+
 def _system_command(step: Any) -> SystemCommand:
     match step:
         case _ArriveStep():
             e = step.email
+            content: dict[str, Any] = {}
+            for name in _ARRIVE_CONTENT:
+                value = getattr(e, gws_attribute(name))
+                content[name] = tuple(value) if isinstance(value, list) else value
             return Arrive(
                 email_id=step.emailId,
                 queue=step.queueName,
                 received_date=step.receivedDate,
-                from_=e.from_,
-                to=tuple(e.to),
-                cc=tuple(e.cc),
-                subject=e.subject,
-                body=e.body,
-                body_as_plain_text=e.bodyAsPlainText,
-                mime=e.mime,
-                contact_id=e.contactId,
                 user_data=e.userData,
+                **content,
             )
         case _OfferStep():
             return Offer(email_id=step.emailId, agent=step.agent)
@@ -148,16 +154,13 @@ def _command_document(step: SystemCommand) -> dict[str, JsonValue]:
         return {"event": "Offer", "emailId": step.email_id, "agent": step.agent}
     if isinstance(step, Revoke):
         return {"event": "Revoke", "emailId": step.email_id}
-    content: dict[str, JsonValue] = {"to": list(step.to), "cc": list(step.cc)}
-    optional: dict[str, str | None] = {
-        "from": step.from_,
-        "subject": step.subject,
-        "body": step.body,
-        "bodyAsPlainText": step.body_as_plain_text,
-        "mime": step.mime,
-        "contactId": step.contact_id,
-    }
-    content.update((k, v) for k, v in optional.items() if v is not None)
+    content: dict[str, JsonValue] = {}
+    for name in _ARRIVE_CONTENT:
+        value = getattr(step, name)
+        if isinstance(value, tuple):  # the address lists, written even when empty
+            content[gws_name(name)] = list(value)
+        elif value is not None:
+            content[gws_name(name)] = value
     content["userData"] = dict(step.user_data)
     document: dict[str, JsonValue] = {
         "event": "Arrive",
