@@ -70,8 +70,11 @@ class _EmailObject(_Body):
     bcc: list[str] | None = None
 
     def fields(self) -> EmailFields:
-        values = {name: getattr(self, gws_attribute(name)) for name in EmailFields.__slots__}
-        return EmailFields(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
+        values: dict[str, Any] = {}
+        for name in EmailFields.__slots__:
+            value = getattr(self, gws_attribute(name))
+            values[name] = tuple(value) if isinstance(value, list) else value
+        return EmailFields(**values)
 
 
 class _Accept(_Body):
