@@ -21,6 +21,7 @@ from typing import Final, Literal, TypedDict
 
 from ..table import TABLE, Actor, Branch, Notice, Recipient, Row, Rule
 from ..vocabulary import (
+    HOLDER_VIEWS,
     TERMINAL_PHASES,
     TERMINAL_VIEW_STATES,
     Phase,
@@ -207,23 +208,24 @@ def _agent_moves(row: Row, target: Phase, branch: Branch) -> Iterable[tuple[str,
         n for n in row.notices if n.branch in (Branch.ALWAYS, branch) and not n.about_new_email
     ]
     if row.actor is not Actor.SYSTEM:
-        source = START if row.source is None else str(ViewState(row.source))
+        source = START if row.source is None else str(HOLDER_VIEWS[row.source])
         mine = [n for n in notices if n.recipient is Recipient.ACTOR]
         yield source, view_of(mine[0] if mine else None, target)
     for notice in notices:
         if notice.recipient is Recipient.TARGET:
             yield START, view_of(notice, target)
         elif notice.recipient is Recipient.FORMER_INVITEE and row.source is not None:
-            yield str(ViewState(row.source)), view_of(notice, target)
+            yield str(HOLDER_VIEWS[row.source]), view_of(notice, target)
 
 
 def view_of(notice: Notice | None, phase: Phase) -> str:
     """The view state a notice shows: its own, or (``None``, or a notice with no view
-    of its own) the view state of the holder of an email in ``phase``.
+    of its own) what the holder of an email in ``phase`` sees
+    (:data:`~email_fsm.vocabulary.HOLDER_VIEWS`, as the notifications do).
 
     >>> view_of(None, Phase.PROCESSING)
     'Processing'
     """
     if notice is not None and notice.view is not None:
         return str(notice.view)
-    return str(ViewState(phase))
+    return str(HOLDER_VIEWS[phase])
