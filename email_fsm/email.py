@@ -149,6 +149,7 @@ class _Keep(Enum):
 KEEP: Final = _Keep.KEEP
 """The default of :func:`changed`'s parameters: keep the field as it is."""
 
+_NOBODY: frozenset[str] = frozenset()
 _UnfrozenContent = unfrozen(Content)
 _UnfrozenEmail = unfrozen(Email)
 
@@ -219,9 +220,6 @@ def new_email(
     new.__class__ = Email
     email: Email = new
     return email
-
-
-_NOBODY: frozenset[str] = frozenset()
 
 
 # The parameters are not keyword-only: CPython fills missing positional defaults from a
