@@ -18,7 +18,8 @@ that breaks them fails at import, not on the first step):
   compatible layout);
 - no ``__post_init__``, ``InitVar`` or ``init=False`` fields: a builder only stores its
   arguments, so it would skip them silently;
-- for :func:`builder`, no defaults: every field is an argument.
+- for :func:`builder`, plain defaults only (a ``default_factory`` would have to run on
+  every call, as the constructor runs it).
 """
 
 from __future__ import annotations
@@ -72,8 +73,8 @@ def unfrozen(cls: object) -> type[Any]:
 def builder(cls: Callable[P, T]) -> Callable[P, T]:
     """A function that builds ``cls`` instances like its constructor, only faster.
 
-    ``cls`` is a slotted dataclass whose fields all lack defaults; the builder takes the
-    same parameters (keyword-only if the class is ``kw_only``) and fills an
+    ``cls`` is a slotted dataclass without ``default_factory`` fields; the builder takes the
+    same parameters, with the same defaults (keyword-only if the class is ``kw_only``) and fills an
     :func:`unfrozen` twin.
 
     >>> from dataclasses import dataclass
@@ -90,10 +91,13 @@ def builder(cls: Callable[P, T]) -> Callable[P, T]:
         raise TypeError(f"{cls!r} is not a dataclass")
     fields = dataclasses.fields(cls)
     names = [field.name for field in fields]
-    if any(f.default is not MISSING or f.default_factory is not MISSING for f in fields):
-        raise TypeError(f"{cls.__name__}: only fields without defaults")
+    if any(f.default_factory is not MISSING for f in fields):
+        raise TypeError(f"{cls.__name__}: a default_factory (use a plain default)")
     keyword_only = all(f.kw_only is True for f in fields)
-    parameters = ", ".join(names)
+    defaults = {f"_default_{f.name}": f.default for f in fields if f.default is not MISSING}
+    parameters = ", ".join(
+        f"{name}=_default_{name}" if f"_default_{name}" in defaults else name for name in names
+    )
     source = "\n".join(
         [
             f"def build({'*, ' if keyword_only else ''}{parameters}):",
@@ -103,7 +107,7 @@ def builder(cls: Callable[P, T]) -> Callable[P, T]:
             "    return new",
         ]
     )
-    namespace: dict[str, Any] = {"twin": twin, "cls": cls}
+    namespace: dict[str, Any] = {"twin": twin, "cls": cls, **defaults}
     exec(source, namespace)  # as dataclasses builds __init__: code made from the fields
     build: Callable[P, T] = namespace["build"]
     build.__qualname__ = build.__name__ = f"new_{cls.__name__}"

@@ -49,7 +49,13 @@ class WithInitVar:
 
 @dataclass(frozen=True, slots=True)
 class Defaulted:
-    n: int = 0
+    n: int
+    m: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Factory:
+    n: list[int] = field(default_factory=list)
 
 
 class NotADataclass:
@@ -66,6 +72,13 @@ def test_a_built_value_is_an_ordinary_frozen_instance() -> None:
         point.x = 3  # type: ignore[misc]
 
 
+def test_a_builder_takes_the_defaults_of_the_constructor() -> None:
+    build = builder(Defaulted)
+    assert build(1) == Defaulted(1) == Defaulted(1, 0)
+    assert build(1, 2) == Defaulted(1, 2)
+    assert build(n=1, m=3) == Defaulted(n=1, m=3)
+
+
 @pytest.mark.parametrize(
     ("cls", "message"),
     [
@@ -73,7 +86,7 @@ def test_a_built_value_is_an_ordinary_frozen_instance() -> None:
         (Checked, "Checked has a __post_init__, which a builder would skip"),
         (Derived, "Derived has InitVar or init=False fields"),
         (WithInitVar, "WithInitVar has InitVar or init=False fields"),
-        (Defaulted, "Defaulted: only fields without defaults"),
+        (Factory, "Factory: a default_factory"),
         (NotADataclass, "is not a dataclass"),
         (3, "3 is not a class"),
     ],
