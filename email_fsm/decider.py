@@ -269,7 +269,7 @@ def _pipeline(checks: Sequence[Check]) -> _Run:
             *(_SOURCES[step] for step in steps),
             "    branch, event = outcome",
             "    after = evolve(email if event.email_id == command.email_id else None, event)",
-            "    notifications = notify(row, branch, command, email, after, config.base_url)",
+            "    notifications = notify(row, branch, command, email, after, config)",
             "    return _accepted((event,), (after,), notifications)",
         ]
     )

@@ -54,6 +54,9 @@ class Accepted:
     events: tuple[Event, ...]
     emails: tuple[Email, ...]
     notifications: tuple[Notification, ...]
+    ignored: tuple[str, ...] = ()
+    """Parameters of the GWS request that the model does not know and ignored (see
+    :class:`~email_fsm.Config`'s ``strict_parameters``): worth a line in a server's log."""
 
     accepted: ClassVar[Literal[True]] = True
 

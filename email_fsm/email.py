@@ -30,6 +30,8 @@ __all__ = [
     "email_to_json",
     "gws_attribute",
     "gws_name",
+    "normalized",
+    "user_data_bytes",
 ]
 
 if TYPE_CHECKING:
@@ -63,6 +65,29 @@ class Content:
 
 
 EMPTY_CONTENT = Content()
+
+
+def normalized(addresses: tuple[str, ...]) -> tuple[str, ...]:
+    """An address list as GWS clients mean it: each entry trimmed, the empty ones dropped.
+
+    Genesys' own clients send what their text fields hold, split at commas, so
+    ``[""]`` means "none" and ``[" b@y"]`` means ``b@y``.
+
+    >>> normalized(("a@x", " b@y ", "", "  "))
+    ('a@x', 'b@y')
+    """
+    return tuple(stripped for address in addresses if (stripped := address.strip()))
+
+
+def user_data_bytes(user_data: UserData) -> int:
+    """The size of ``user_data`` as compact JSON, in bytes (the total limit counts this).
+
+    >>> user_data_bytes({"Priority": 1, "Name": "Zoë"})  # ë is two bytes in UTF-8
+    28
+    """
+    from pydantic_core import to_json  # first use only: `import email_fsm` stays light
+
+    return len(to_json(user_data))
 
 
 def gws_name(name: str) -> str:

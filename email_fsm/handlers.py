@@ -49,7 +49,7 @@ from .commands import (
 )
 from .config import Config
 from .decisions import Refused
-from .email import Attachment, Content, Email, UserData, new_content
+from .email import Attachment, Content, Email, UserData, new_content, normalized, user_data_bytes
 from .events import (
     AttachmentAdded,
     AttachmentRemoved,
@@ -122,8 +122,8 @@ def _rule(rule: Rule, message: str) -> Refused:
 def _handle_arrive(email: Email | None, c: Arrive, row: Row, config: Config) -> _Outcome:
     content = new_content(
         from_=c.from_,
-        to=c.to,
-        cc=c.cc,
+        to=normalized(c.to),
+        cc=normalized(c.cc),
         subject=c.subject,
         body=c.body,
         body_as_plain_text=c.body_as_plain_text,
@@ -213,11 +213,17 @@ def _handle_complete(email: Email | None, c: Complete, row: Row, config: Config)
 
 
 def _merged_limit(user_data: UserData, config: Config) -> Refused | None:
-    limit = config.limits.max_user_data_keys
-    if len(user_data) > limit:
+    limits = config.limits
+    if len(user_data) > limits.max_user_data_keys:
         return _rule(
             Rule.USER_DATA_LIMIT,
-            f"userData would have {len(user_data)} keys (limit {limit})",
+            f"userData would have {len(user_data)} keys (limit {limits.max_user_data_keys})",
+        )
+    size = user_data_bytes(user_data)
+    if size > limits.max_user_data_bytes:
+        return _rule(
+            Rule.USER_DATA_LIMIT,
+            f"userData would be {size} bytes as JSON (limit {limits.max_user_data_bytes})",
         )
     return None
 
@@ -291,11 +297,11 @@ def _handle_create(email: Email | None, c: Create, row: Row, config: Config) -> 
 
 
 def _saved(content: Content, fields: EmailFields) -> Content:
-    changes = {
-        name: getattr(fields, name)
-        for name in EmailFields.__slots__
-        if getattr(fields, name) is not None
-    }
+    changes: dict[str, Any] = {}
+    for name in EmailFields.__slots__:
+        value = getattr(fields, name)
+        if value is not None:
+            changes[name] = normalized(value) if isinstance(value, tuple) else value
     return replace(content, **changes)
 
 
@@ -310,8 +316,8 @@ def _handle_save(email: Email | None, c: Save, row: Row, config: Config) -> _Out
 def _handle_send(email: Email | None, c: Send, row: Row, config: Config) -> _Outcome | Refused:
     assert email is not None
     content = email.content if c.fields is None else _saved(email.content, c.fields)
-    if not content.to:
-        return _rule(Rule.HAS_RECIPIENT, "the email has no recipient (to)")
+    if not (content.to or content.cc or content.bcc):
+        return _rule(Rule.HAS_RECIPIENT, "the email has no recipient (to, cc or bcc)")
     return (
         _ALWAYS,
         _EmailSent(

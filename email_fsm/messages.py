@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from .notifications import CHANNEL
-from .vocabulary import NotificationType, Operation, ViewState
+from .vocabulary import Direction, NotificationType, Operation, ViewState
 
 __all__ = ["GwsAttachment", "GwsEmail", "GwsMessage", "GwsNotificationData"]
 
@@ -53,6 +53,9 @@ class GwsEmail(BaseModel):
     userData: dict[str, JsonValue] | None = None
     attachments: list[GwsAttachment] | None = None
     revelantResponseTemplateGroups: list[JsonValue] | None = None
+    emailType: Direction | None = None
+    assignedTo: str | None = None
+    suggestedQueueUris: list[str] | None = None
 
 
 class GwsNotificationData(BaseModel):

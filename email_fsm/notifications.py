@@ -9,11 +9,14 @@ builds the JSON text, :meth:`Notification.to_model` the typed pydantic models of
   "notificationType": ..., "referenceId": ..., "email": {...}}}``;
 - ``referenceId`` only when the notification answers the recipient's own request and
   that request carried one;
-- a *minimal* email object (``id``, ``state``, ``capabilities``, ``uri``) when the
-  view state is terminal for the recipient, a *full* one otherwise: every content field
-  with a value, ``userData`` when not empty, ``attachments`` when not empty (always on
-  AttachmentAdded/AttachmentRemoved), and ``revelantResponseTemplateGroups: []`` (GWS's
-  spelling) on inbound emails.
+- the whole email object, whatever the state: ``id``, ``state``, ``capabilities``,
+  ``uri``, then every content field that has a value, ``comment``, ``userData`` when not
+  empty, ``attachments`` when not empty (always on AttachmentAdded/AttachmentRemoved),
+  and ``revelantResponseTemplateGroups: []`` (GWS's spelling) on inbound emails; an email
+  without content shows only the first four;
+- with :attr:`~email_fsm.Config.extended_fields`, what later GWS releases add:
+  ``emailType``, ``assignedTo`` (the holder), ``suggestedQueueUris: []``, and
+  ``userData: {}`` when empty.
 """
 
 from __future__ import annotations
@@ -23,11 +26,11 @@ from typing import TYPE_CHECKING, Any, Final
 
 from ._frozen import builder
 from .capabilities import capabilities
+from .config import DEFAULT_CONFIG, Config
 from .email import CONTENT_FIELDS, Attachment, Email, gws_attribute, gws_name
 from .table import Branch, Recipient, Row
 from .vocabulary import (
     HOLDER_VIEWS,
-    TERMINAL_VIEW_STATES,
     Direction,
     NotificationType,
     Operation,
@@ -48,8 +51,9 @@ class Notification:
     """One notification, addressed to ``recipient``.
 
     ``email`` is the email after the step; ``state`` what the recipient sees of it;
-    ``capabilities`` what the recipient may do next; ``full`` whether the rendered email
-    object carries its content.
+    ``capabilities`` what the recipient may do next; ``config`` how it renders (the uri
+    template, the fields of later GWS releases). The rendered email object carries every
+    content field that has a value, whatever the state.
     """
 
     recipient: str
@@ -58,8 +62,7 @@ class Notification:
     email: Email
     capabilities: tuple[Operation, ...]
     reference_id: int | None
-    full: bool
-    base_url: str
+    config: Config = DEFAULT_CONFIG
 
     def to_model(self) -> GwsMessage:
         """The notification as a typed GWS message (:mod:`email_fsm.messages`)."""
@@ -109,7 +112,8 @@ class Notification:
         as JSON values, ``from`` by its alias and the enums as their strings (pydantic's
         serializer takes the slow path for an enum)."""
         email = self.email
-        uri = f"{self.base_url}/api/v2/me/emails/{email.id}"
+        config = self.config
+        uri = config.uri_template.format(baseUrl=config.base_url, id=email.id)
         fields: dict[str, Any] = {
             "id": email.id,
             "state": str(self.state) if plain else self.state,
@@ -118,8 +122,6 @@ class Notification:
             else list(self.capabilities),
             "uri": uri,
         }
-        if not self.full:
-            return fields
         content = email.content
         for name, plain_key, model_key in _CONTENT_KEYS:
             value = getattr(content, name)
@@ -129,7 +131,7 @@ class Notification:
                 )
         if email.comment is not None:
             fields["comment"] = email.comment
-        if email.user_data:
+        if email.user_data or config.extended_fields:
             fields["userData"] = dict(email.user_data)
         if email.attachments or self.type in _ATTACHMENT_TYPES:
             fields["attachments"] = [
@@ -137,6 +139,11 @@ class Notification:
             ]
         if email.direction is Direction.INBOUND:
             fields["revelantResponseTemplateGroups"] = []
+        if config.extended_fields:
+            fields["emailType"] = str(email.direction) if plain else email.direction
+            if email.holder is not None:
+                fields["assignedTo"] = email.holder
+            fields["suggestedQueueUris"] = []
         return fields
 
 
@@ -165,7 +172,7 @@ def notify(
     command: Any,
     before: Email | None,
     after: Email,
-    base_url: str,
+    config: Config,
 ) -> tuple[Notification, ...]:
     """The notifications of an accepted step: one per notice of ``row`` sent on ``branch``.
 
@@ -203,8 +210,7 @@ def notify(
                 email=subject,
                 capabilities=capabilities(subject, recipient),
                 reference_id=reference_id,
-                full=state not in TERMINAL_VIEW_STATES,
-                base_url=base_url,
+                config=config,
             )
         )
     return tuple(notifications)

@@ -38,7 +38,7 @@ from .commands import (
 )
 from .config import Limits
 from .decisions import Refused, StatusCode
-from .email import UserData
+from .email import UserData, user_data_bytes
 
 __all__ = ["SHAPES", "ShapeCheck"]
 
@@ -68,6 +68,12 @@ def _check_user_data(user_data: UserData, limits: Limits, *, required: bool) -> 
         refused = _check_key(key, limits) or _check_value(value, limits, key)
         if refused is not None:
             return refused
+    if user_data:
+        size = user_data_bytes(user_data)
+        if size > limits.max_user_data_bytes:
+            return _invalid(
+                f"userData is {size} bytes as JSON (limit {limits.max_user_data_bytes})"
+            )
     return None
 
 

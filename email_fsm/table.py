@@ -92,7 +92,7 @@ class Rule(StrEnum):
     ATTACHMENT_IS_NEW = "attachment id not yet attached"
     ATTACHMENT_EXISTS = "attachment id attached"
     HAS_RECIPIENT = "email has a recipient"
-    USER_DATA_LIMIT = "userData stays within the key limit"
+    USER_DATA_LIMIT = "userData stays within its limits (keys, total size)"
     ATTACHMENT_LIMIT = "attachments stay within the limit"
 
 
@@ -197,7 +197,7 @@ def _transfer(phase: Phase) -> Row:
         Actor.OWNER,
         (Edge(Phase.INVITED, Branch.TO_AGENT), Edge(Phase.QUEUED, Branch.TO_QUEUE)),
         (
-            Notice(Recipient.ACTOR, _ST, ViewState.TRANSFERRED),
+            Notice(Recipient.ACTOR, _ST, ViewState.COMPLETED),
             Notice(Recipient.TARGET, _ST, None, Branch.TO_AGENT),
         ),
         (Rule.NOT_TO_SELF,),
@@ -252,7 +252,7 @@ TABLE: tuple[Row, ...] = (
         Operation.REJECT,
         Actor.INVITEE,
         _stay(Phase.QUEUED),
-        (Notice(Recipient.ACTOR, _ST, ViewState.REVOKED),),
+        (Notice(Recipient.ACTOR, _ST, ViewState.COMPLETED),),
         advertised=True,
     ),
     Row(

@@ -3,7 +3,8 @@
 A *phase* is where an email is, globally (``docs/spec.md``, "Lifecycle and ownership"). A
 *view state* is what one agent sees of it in a notification (``docs/spec.md``, "View
 states"): the holder sees the phase; an agent the email left sees how it left them
-(Transferred, Completed, Revoked, ...).
+(Completed after they completed, rejected or transferred it; Revoked when the system withdrew
+their invitation; Sent, Canceled).
 
 The names are GWS's own spellings, so ``str(Phase.CANCELED) == "Canceled"`` and every
 enum here can be written to JSON as is.
@@ -55,20 +56,14 @@ class ViewState(StrEnum):
     CANCELED = "Canceled"
     SENT = "Sent"
     REVOKED = "Revoked"
-    TRANSFERRED = "Transferred"
 
 
 TERMINAL_VIEW_STATES: frozenset[ViewState] = frozenset(
-    {
-        ViewState.COMPLETED,
-        ViewState.CANCELED,
-        ViewState.SENT,
-        ViewState.REVOKED,
-        ViewState.TRANSFERRED,
-    }
+    {ViewState.COMPLETED, ViewState.CANCELED, ViewState.SENT, ViewState.REVOKED}
 )
-"""View states after which the email is gone for the recipient: such notifications
-carry a minimal email object (``docs/spec.md``, "Notifications")."""
+"""View states after which the email is gone from the recipient's desktop: they completed,
+rejected or transferred it (Completed), canceled or sent it, or the system withdrew their
+invitation (Revoked). Such notifications carry no capabilities."""
 
 
 HOLDER_VIEWS: Mapping[Phase, ViewState] = MappingProxyType(
