@@ -15,7 +15,7 @@ builds the JSON text, :meth:`Notification.to_model` the typed pydantic models of
   and ``revelantResponseTemplateGroups: []`` (GWS's spelling) on inbound emails; an email
   without content shows only the first four;
 - with :attr:`~email_fsm.Config.extended_fields`, what later GWS releases add:
-  ``emailType``, ``assignedTo`` (the holder), ``suggestedQueueUris: []``, and
+  ``emailType``, ``assignedTo`` (the owner, once there is one), ``suggestedQueueUris: []``, and
   ``userData: {}`` when empty.
 """
 
@@ -141,8 +141,8 @@ class Notification:
             fields["revelantResponseTemplateGroups"] = []
         if config.extended_fields:
             fields["emailType"] = str(email.direction) if plain else email.direction
-            if email.holder is not None:
-                fields["assignedTo"] = email.holder
+            if email.owner is not None:
+                fields["assignedTo"] = email.owner
             fields["suggestedQueueUris"] = []
         return fields
 

@@ -53,6 +53,9 @@ def test_the_gws_email_object_has_every_content_field_in_order() -> None:
         "userData",
         "attachments",
         "revelantResponseTemplateGroups",
+        "emailType",
+        "assignedTo",
+        "suggestedQueueUris",
     ]
     assert all(
         hasattr(GwsEmail, gws_attribute(n)) or gws_attribute(n) in GwsEmail.model_fields

@@ -83,8 +83,10 @@ REPLY_CONTENT = Content(
 )
 
 
-def minimal(email_id: str, state: str) -> dict[str, Any]:
-    return {"id": email_id, "state": state, "capabilities": [], "uri": uri(email_id)}
+def gone(email_id: str, state: str, content: dict[str, Any]) -> dict[str, Any]:
+    """The email object of a notification telling an agent the email left them: the whole
+    email, with no capabilities (docs/spec.md, Notifications)."""
+    return {"id": email_id, "state": state, "capabilities": [], "uri": uri(email_id), **content}
 
 
 def sent_to(decision: Any) -> list[tuple[str, dict[str, Any]]]:
@@ -157,7 +159,7 @@ def test_revoke_returns_the_email_to_its_queue(c: ContactCenter) -> None:
     before = invited(c)
     decision = c.execute(Revoke(email_id="E1"))
     assert c.emails["E1"] == replace(before, phase=Phase.QUEUED, invitee=None, queue="inbound")
-    assert sent_to(decision) == [("a", message("StatusChange", minimal("E1", "Revoked")))]
+    assert sent_to(decision) == [("a", message("StatusChange", gone("E1", "Revoked", INBOUND_CONTENT)))]
 
 
 # ----------------------------------------------------------------- invitations
@@ -193,7 +195,7 @@ def test_reject_requeues_and_records_the_rejection(c: ContactCenter) -> None:
     assert c.emails["E1"] == replace(
         before, phase=Phase.QUEUED, invitee=None, queue="inbound", rejected_by=frozenset({"a"})
     )
-    assert sent_to(decision) == [("a", message("StatusChange", minimal("E1", "Revoked"), 3))]
+    assert sent_to(decision) == [("a", message("StatusChange", gone("E1", "Completed", INBOUND_CONTENT), 3))]
     assert type(accepted(decision).events[0]).__name__ == "InvitationRejected"
 
 
@@ -229,7 +231,7 @@ def test_transfer_to_an_agent_invites_the_target(c: ContactCenter) -> None:
         **INBOUND_CONTENT,
     }
     assert sent_to(decision) == [
-        ("a", message("StatusChange", minimal("E1", "Transferred"), 5)),
+        ("a", message("StatusChange", gone("E1", "Completed", INBOUND_CONTENT), 5)),
         ("b", message("StatusChange", invite)),
     ]
 
@@ -246,7 +248,7 @@ def test_transfer_to_a_queue_queues_it(c: ContactCenter) -> None:
         transfers=1,
         last_transferred_by="a",
     )
-    assert sent_to(decision) == [("a", message("StatusChange", minimal("E1", "Transferred")))]
+    assert sent_to(decision) == [("a", message("StatusChange", gone("E1", "Completed", INBOUND_CONTENT)))]
 
 
 def test_transfer_of_a_draft(c: ContactCenter) -> None:
@@ -271,14 +273,14 @@ def test_complete_finishes_the_email(c: ContactCenter) -> None:
     email = c.emails["E1"]
     assert email == replace(before, phase=Phase.COMPLETED, owner=None, invitee=None)
     assert email.is_terminal
-    assert sent_to(decision) == [("a", message("StatusChange", minimal("E1", "Completed"), 8))]
+    assert sent_to(decision) == [("a", message("StatusChange", gone("E1", "Completed", INBOUND_CONTENT), 8))]
 
 
 def test_complete_with_queue_queues_it_for_further_processing(c: ContactCenter) -> None:
     before = processing(c)
     decision = c.execute(Complete(actor="a", email_id="E1", queue="qa"))
     assert c.emails["E1"] == replace(before, phase=Phase.QUEUED, queue="qa", owner=None)
-    assert sent_to(decision) == [("a", message("StatusChange", minimal("E1", "Completed")))]
+    assert sent_to(decision) == [("a", message("StatusChange", gone("E1", "Completed", INBOUND_CONTENT)))]
 
 
 # ----------------------------------------------------------------- reply / create
@@ -488,11 +490,15 @@ def test_save_replaces_the_given_fields(c: ContactCenter) -> None:
     assert c.emails["D1"] == replace(before, content=replace(saved, subject="S2"))
 
 
+# What builders.composing_with_recipient saved on the draft, as GWS names it.
+SENT_CONTENT = {"to": ["customer@example.com"], "subject": "Hello", "body": "Hi"}
+
+
 def test_send_hands_the_draft_over(c: ContactCenter) -> None:
     before = composing_with_recipient(c)
     decision = c.execute(Send(actor="a", email_id="D1", queue="outbound", reference_id=2))
     assert c.emails["D1"] == replace(before, phase=Phase.SENT, owner=None, queue="outbound")
-    assert sent_to(decision) == [("a", message("StatusChange", minimal("D1", "Sent"), 2))]
+    assert sent_to(decision) == [("a", message("StatusChange", gone("D1", "Sent", SENT_CONTENT), 2))]
 
 
 def test_send_saves_the_given_email_first(c: ContactCenter) -> None:
@@ -530,7 +536,7 @@ def test_cancel_discards_the_draft(c: ContactCenter) -> None:
     before = composing(c)
     decision = c.execute(Cancel(actor="a", email_id="D1", reference_id=1))
     assert c.emails["D1"] == replace(before, phase=Phase.CANCELED, owner=None)
-    assert sent_to(decision) == [("a", message("StatusChange", minimal("D1", "Canceled"), 1))]
+    assert sent_to(decision) == [("a", message("StatusChange", gone("D1", "Canceled", {}), 1))]
 
 
 def test_add_and_remove_attachments(c: ContactCenter) -> None:
