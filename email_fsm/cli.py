@@ -123,6 +123,7 @@ def _describe_notification(record: dict[str, Any]) -> list[list[str]]:
         header.split(" "),
         ["capabilities:", *(_items(email["capabilities"], ",") or ["(none)"])],
     ]
+    # Every notification carries the whole email: its content fields follow these four.
     content = [k for k in email if k not in ("id", "state", "capabilities", "uri")]
     if content:
         shown = []
@@ -136,9 +137,9 @@ def _describe_notification(record: dict[str, Any]) -> list[list[str]]:
                 shown.append(f"{key}={value!r}")
             else:
                 shown.append(key)
-        lines.append(["full", "email:", *_items(shown, ";")])
+        lines.append(["email:", *_items(shown, ";")])
     else:
-        lines.append(["minimal", "email"])
+        lines.append(["email:", "(no", "content)"])
     return lines
 
 
@@ -153,7 +154,7 @@ How to read it:
       -> to X: ...  a notification to agent X: its type, the email, its state
                     as X sees it, and the referenceId of X's request it answers
          capabilities: what X may request on the email now
-         full email: the content it carries (abridged); minimal email: none
+         email: the whole email's content (abridged), whatever the state
 """
 
 

@@ -15,7 +15,8 @@ from builders import COMPOSING_CAPS, PROCESSING_CAPS, message
 from gws_docs import transfer_page_notification
 
 import email_fsm
-from email_fsm.cli import BROKEN_PIPE_STATUS, demo_scenario_text, main
+from email_fsm.cli import BROKEN_PIPE_STATUS, _describe_notification, demo_scenario_text, main
+from email_fsm.scenario import load_scenario, run_scenario
 
 
 def replay(tmp_path: Path, scenario: object) -> tuple[int, list[dict[str, Any]]]:
@@ -269,7 +270,7 @@ def test_demo_tells_the_transfer_page_story() -> None:
     assert story.count("\n[") == len(steps) - 1
     for expected in (
         f"-> to a: StatusChange email {EMAIL} state=Invited\n",
-        f"-> to a: StatusChange email {EMAIL} state=Transferred referenceId=3\n",
+        f"-> to a: StatusChange email {EMAIL} state=Completed referenceId=3\n",
         f"-> to b: StatusChange email {EMAIL} state=Invited\n",
         f"-> to b: StatusChange email {EMAIL} state=Processing referenceId=5\n",
         f"-> to b: StatusChange email {REPLY} state=Composing referenceId=6\n",
@@ -281,6 +282,16 @@ def test_demo_tells_the_transfer_page_story() -> None:
     # Seven requests accepted; a's Complete is refused, with its code and reason,
     # and changes nothing: no notification before b's Accept.
     assert story.count("<- statusCode 0 (OK)\n") == 7
+    # The Transfer is over for a: Completed, nothing left to request, the email whole.
+    transfer = story[story.index(steps[3]) : story.index(f"-> to b: StatusChange email {EMAIL}")]
+    to_a = transfer[transfer.index("-> to a: ") :]
+    assert to_a.splitlines()[1].strip() == "capabilities: (none)"
+    assert (
+        to_a.splitlines()[2]
+        .strip()
+        .startswith("email: from='qwerty@hpe-voicevm-34-23.genesyslab.com';")
+    )
+    assert "Transferred" not in text
     refused = story[story.index(steps[4]) : story.index(steps[5])]
     assert " ".join(refused.split()) == (
         f"[4] agent a: Complete {EMAIL} <- statusCode 3 (FORBIDDEN): Complete refused "
@@ -299,14 +310,17 @@ def test_demo_explains_its_symbols_before_the_story() -> None:
         "<- statusCode",
         "-> to X:",
         "capabilities:",
-        "full email:",
-        "minimal email",
+        "email:",
     ):
         assert symbol in legend, symbol
+    assert "whatever the state" in legend
     for used in (" system: ", " agent ", "<- statusCode", "-> to ", "capabilities: "):
         assert used in story, used
-    assert "full email: " in story
-    assert "minimal email\n" in story
+    # Every notification carries the whole email: each of the nine shows its content,
+    # the ones with no capabilities left (Completed, Sent) too.
+    assert story.count("\n       email: ") == story.count("\n    -> to ") == 9
+    assert "minimal" not in text
+    assert "(no content)" not in story
 
 
 def test_demo_lines_fit_a_terminal() -> None:
@@ -329,8 +343,25 @@ def test_demo_lines_fit_a_terminal() -> None:
     assert wrapped
     processing = " ".join(" ".join(wrapped[0]).split())
     assert processing == "capabilities: " + ", ".join(PROCESSING_CAPS)
-    # The four notifications of the original email with its content, each on whole items.
-    assert sum("userData (39 keys);" in line for line in lines) == 4
+    # The six notifications of the original email (a: Invited, Processing, Completed
+    # after the Transfer; b: Invited, Processing, Completed) carry its content, each on
+    # whole items.
+    assert sum("userData (39 keys);" in line for line in lines) == 6
+
+
+def test_the_story_says_when_an_email_has_no_content() -> None:
+    # A created draft has no content yet: its email object is id, state, capabilities
+    # and uri, and the story says so rather than listing nothing.
+    scenario = load_scenario(
+        json.dumps(
+            {"steps": [{"agent": "a", "newEmailId": "D", "request": {"operationName": "Create"}}]}
+        )
+    )
+    (record,) = [r for r in run_scenario(scenario) if "message" in r]
+    header, capabilities, email = _describe_notification(record)
+    assert " ".join(header) == "-> to a: StatusChange email D state=Composing"
+    assert capabilities[0] == "capabilities:"
+    assert email == ["email:", "(no", "content)"]
 
 
 def test_demo_json_carries_the_page_notification_and_the_refusal() -> None:
