@@ -5,9 +5,30 @@ from __future__ import annotations
 import pytest
 from builders import COMPOSING_CAPS, PROCESSING_CAPS
 
-from email_fsm import ADVERTISED, ALLOWED, ROWS, TABLE, Operation, Phase, SystemEvent
+from email_fsm import (
+    ADVERTISED,
+    ALLOWED,
+    ROWS,
+    TABLE,
+    Accept,
+    Arrive,
+    Cancel,
+    Command,
+    Complete,
+    ContactCenter,
+    Notification,
+    Offer,
+    Operation,
+    Phase,
+    Reject,
+    Reply,
+    Revoke,
+    Send,
+    SystemEvent,
+    Transfer,
+)
 from email_fsm.table import Actor, Branch, Edge, Notice, Recipient, Row, TableError, check_table
-from email_fsm.vocabulary import NotificationType, ViewState
+from email_fsm.vocabulary import TERMINAL_VIEW_STATES, NotificationType, ViewState
 
 
 def test_capability_lists_are_gws_lists_in_gws_order() -> None:
@@ -153,12 +174,84 @@ def test_advertised_system_row_is_refused() -> None:
         check_table(rows)
 
 
-def test_terminal_views_are_the_ones_notified_minimal() -> None:
-    views = {n.view for row in TABLE for n in row.notices if n.view is not None}
-    assert views == {
-        ViewState.TRANSFERRED,
-        ViewState.COMPLETED,
-        ViewState.CANCELED,
-        ViewState.SENT,
-        ViewState.REVOKED,
+def test_the_table_names_a_view_only_where_the_email_leaves_the_agent() -> None:
+    # The holder sees the phase; a notice names its own view state only for an agent
+    # the email leaves: Completed after they complete, reject or transfer it, Revoked
+    # when the system withdraws their invitation, Sent and Canceled for a draft.
+    named = {
+        (row.source, row.trigger, notice.recipient): notice.view
+        for row in TABLE
+        for notice in row.notices
+        if notice.view is not None
     }
+    assert named == {
+        (Phase.INVITED, Operation.REJECT, Recipient.ACTOR): ViewState.COMPLETED,
+        (Phase.INVITED, SystemEvent.REVOKE, Recipient.FORMER_INVITEE): ViewState.REVOKED,
+        (Phase.PROCESSING, Operation.TRANSFER, Recipient.ACTOR): ViewState.COMPLETED,
+        (Phase.PROCESSING, Operation.COMPLETE, Recipient.ACTOR): ViewState.COMPLETED,
+        (Phase.COMPOSING, Operation.CANCEL, Recipient.ACTOR): ViewState.CANCELED,
+        (Phase.COMPOSING, Operation.SEND, Recipient.ACTOR): ViewState.SENT,
+        (Phase.COMPOSING, Operation.TRANSFER, Recipient.ACTOR): ViewState.COMPLETED,
+    }
+    assert set(named.values()) == TERMINAL_VIEW_STATES
+
+
+def test_terminal_views_carry_no_capabilities_and_the_whole_email() -> None:
+    center = ContactCenter()
+    told: list[Notification] = []
+
+    def run(command: Command) -> None:
+        decision = center.execute(command)
+        assert decision.accepted, decision
+        told.extend(decision.notifications)
+
+    run(Arrive(email_id="E1", queue="q", from_="c@x.test", to=("s@x.test",), subject="Hi"))
+    for command in (
+        Offer(email_id="E1", agent="a"),
+        Reject(actor="a", email_id="E1"),  # a: Completed
+        Offer(email_id="E1", agent="a"),
+        Revoke(email_id="E1"),  # a: Revoked
+        Offer(email_id="E1", agent="a"),
+        Accept(actor="a", email_id="E1"),
+        Transfer(actor="a", email_id="E1", agent="b"),  # a: Completed; b: Invited
+        Accept(actor="b", email_id="E1"),
+        Reply(actor="b", email_id="E1", new_email_id="R1"),
+        Send(actor="b", email_id="R1", queue="out"),  # b: Sent
+        Reply(actor="b", email_id="E1", new_email_id="R2"),
+        Cancel(actor="b", email_id="R2"),  # b: Canceled
+        Complete(actor="b", email_id="E1"),  # b: Completed
+    ):
+        run(command)
+    terminal = [
+        (n.recipient, n.email.id, str(n.state)) for n in told if n.state in TERMINAL_VIEW_STATES
+    ]
+    assert terminal == [
+        ("a", "E1", "Completed"),
+        ("a", "E1", "Revoked"),
+        ("a", "E1", "Completed"),
+        ("b", "R1", "Sent"),
+        ("b", "R2", "Canceled"),
+        ("b", "E1", "Completed"),
+    ]
+    rendered = [n.to_dict()["data"]["email"] for n in told]
+    # The email's content, as the first notification about it showed it.
+    content: dict[str, dict[str, object]] = {}
+    for notification, email in zip(told, rendered, strict=True):
+        rest = {k: v for k, v in email.items() if k not in ("state", "capabilities")}
+        content.setdefault(notification.email.id, rest)
+        if notification.state in TERMINAL_VIEW_STATES:
+            assert notification.capabilities == ()
+            assert email["capabilities"] == []
+            assert rest == content[notification.email.id]
+        else:
+            assert notification.capabilities != ()
+    assert content["E1"] == {
+        "id": "E1",
+        "uri": "http://localhost:8080/api/v2/me/emails/E1",
+        "from": "c@x.test",
+        "to": ["s@x.test"],
+        "subject": "Hi",
+        "revelantResponseTemplateGroups": [],
+    }
+    assert content["R1"]["to"] == ["c@x.test"]
+    assert content["R2"]["subject"] == "Re: Hi"
