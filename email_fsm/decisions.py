@@ -18,8 +18,9 @@ codes are GWS's ``ReturnValues`` (``docs/spec.md``, "Refusals").
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import IntEnum
 from typing import TYPE_CHECKING, ClassVar, Literal, TypeAlias
+
+from .vocabulary import StatusCode
 
 if TYPE_CHECKING:
     from .email import Email
@@ -27,18 +28,6 @@ if TYPE_CHECKING:
     from .notifications import Notification
 
 __all__ = ["Accepted", "Decision", "Refused", "StatusCode"]
-
-
-class StatusCode(IntEnum):
-    """GWS status codes used by this model; ``OK`` is the accepted response."""
-
-    OK = 0
-    MISSING_PARAMETER = 1
-    INVALID_STATE = 2
-    FORBIDDEN = 3
-    NOT_FOUND = 6
-    INVALID_VALUE = 10
-    ALREADY_EXISTS = 18
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,8 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
-from .notifications import CHANNEL
-from .vocabulary import Direction, NotificationType, Operation, ViewState
+from .vocabulary import CHANNEL, Direction, NotificationType, Operation, ViewState
 
 __all__ = ["GwsAttachment", "GwsEmail", "GwsMessage", "GwsNotificationData"]
 

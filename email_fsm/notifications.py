@@ -22,7 +22,7 @@ builds the JSON text, :meth:`Notification.to_model` the typed pydantic models of
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any
 
 from ._frozen import builder
 from .capabilities import capabilities
@@ -30,6 +30,7 @@ from .config import DEFAULT_CONFIG, Config
 from .email import CONTENT_FIELDS, Attachment, Email, gws_attribute, gws_name
 from .table import Branch, Recipient, Row
 from .vocabulary import (
+    CHANNEL,
     HOLDER_VIEWS,
     Direction,
     NotificationType,
@@ -41,9 +42,6 @@ if TYPE_CHECKING:
     from .messages import GwsEmail, GwsMessage
 
 __all__ = ["CHANNEL", "Notification", "notify"]
-
-CHANNEL: Final = "/v2/me/emails"
-"""The CometD channel of email notifications."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -28,14 +28,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TypeAlias
 
-from .decisions import StatusCode
-from .graph import closure, phase_successors
+from .graph import closure
 from .vocabulary import (
     TERMINAL_PHASES,
+    Direction,
     NotificationType,
     Operation,
     Phase,
+    StatusCode,
     SystemEvent,
     Trigger,
     ViewState,
@@ -48,12 +50,16 @@ __all__ = [
     "Actor",
     "Branch",
     "Edge",
+    "EmailEdge",
+    "EmailNode",
     "Notice",
     "Recipient",
     "Row",
     "Rule",
     "TableError",
     "check_table",
+    "email_graph",
+    "phase_successors",
 ]
 
 
@@ -321,6 +327,38 @@ TABLE: tuple[Row, ...] = (
     ),
 )
 """Every row of the lifecycle. Rows of one phase are in GWS capability order."""
+
+
+EmailNode: TypeAlias = tuple[Direction, Phase]
+"""A node of :func:`email_graph`: an email of this direction in this phase."""
+EmailEdge: TypeAlias = tuple[Trigger, Branch, EmailNode]
+"""An edge of :func:`email_graph`: the trigger, the branch taken, the node it leads to."""
+
+
+def phase_successors(rows: Iterable[Row]) -> dict[Phase | None, set[Phase]]:
+    """Each source phase's successor phases; ``None`` also leads to what rows create."""
+    successors: dict[Phase | None, set[Phase]] = {}
+    for row in rows:
+        successors.setdefault(row.source, set()).update(edge.target for edge in row.edges)
+        if row.creates is not None:
+            successors.setdefault(None, set()).add(row.creates)
+    return successors
+
+
+def email_graph(rows: Iterable[Row]) -> dict[EmailNode, tuple[EmailEdge, ...]]:
+    """The rows that move an existing email, as a graph over ``(direction, phase)``."""
+    only = {Branch.INBOUND: Direction.INBOUND, Branch.OUTBOUND: Direction.OUTBOUND}
+    graph: dict[EmailNode, list[EmailEdge]] = {(d, p): [] for d in Direction for p in Phase}
+    for row in rows:
+        if row.source is None:
+            continue
+        for direction in Direction:
+            for edge in row.edges:
+                if only.get(edge.branch, direction) is direction:
+                    graph[(direction, row.source)].append(
+                        (row.trigger, edge.branch, (direction, edge.target))
+                    )
+    return {node: tuple(edges) for node, edges in graph.items()}
 
 
 def check_table(rows: Iterable[Row]) -> dict[tuple[Phase | None, Trigger], Row]:

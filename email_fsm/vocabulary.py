@@ -13,10 +13,12 @@ enum here can be written to JSON as is.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 from types import MappingProxyType
+from typing import Final
 
 __all__ = [
+    "CHANNEL",
     "HOLDER_VIEWS",
     "TERMINAL_PHASES",
     "TERMINAL_VIEW_STATES",
@@ -24,6 +26,7 @@ __all__ = [
     "NotificationType",
     "Operation",
     "Phase",
+    "StatusCode",
     "SystemEvent",
     "Trigger",
     "ViewState",
@@ -123,3 +126,19 @@ class NotificationType(StrEnum):
     EMAIL_SAVED = "EmailSaved"
     ATTACHMENT_ADDED = "AttachmentAdded"
     ATTACHMENT_REMOVED = "AttachmentRemoved"
+
+
+CHANNEL: Final = "/v2/me/emails"
+"""The CometD channel of email notifications."""
+
+
+class StatusCode(IntEnum):
+    """GWS status codes used by this model; ``OK`` is the accepted response."""
+
+    OK = 0
+    MISSING_PARAMETER = 1
+    INVALID_STATE = 2
+    FORBIDDEN = 3
+    NOT_FOUND = 6
+    INVALID_VALUE = 10
+    ALREADY_EXISTS = 18

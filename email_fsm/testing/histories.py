@@ -32,9 +32,9 @@ from email_fsm import (
     decide,
     handle_request,
 )
-from email_fsm.graph import EmailEdge, EmailNode, distances
+from email_fsm.graph import distances
 from email_fsm.scenario import AgentStep, Step
-from email_fsm.table import Branch
+from email_fsm.table import Branch, EmailEdge, EmailNode
 
 from .bodies import _GRAPH, _body, _create_requests, _feasible
 from .vocab import (
