@@ -1,5 +1,5 @@
 # Two commands do all the set-up on a machine with only Python 3.11+ and pip:
-#   make demo   -- the story of the seed page, told by the model
+#   make demo   -- the GWS EmailTransfer page's example, told step by step by the model
 #   make test   -- ruff, lint-imports, mypy --strict, pytest (with the property tests)
 # The first command creates .venv; `make demo` installs only the package and its runtime
 # dependencies, `make test` the development tools as well. Every install is pinned by
