@@ -90,13 +90,15 @@ def test_every_table_edge_is_drawn_once() -> None:
 
 def test_agent_view_shows_how_the_email_left_the_agent() -> None:
     found = edges("agent")
-    assert _moves(found, Operation.REJECT) == {("Invited", "Revoked", Branch.ALWAYS)}
+    # Rejecting an invitation ends the interaction for the agent (Completed); only the
+    # system's Revoke withdraws it (Revoked).
+    assert _moves(found, Operation.REJECT) == {("Invited", "Completed", Branch.ALWAYS)}
     assert _moves(found, SystemEvent.REVOKE) == {("Invited", "Revoked", Branch.ALWAYS)}
     assert _moves(found, SystemEvent.OFFER) == {(START, "Invited", Branch.ALWAYS)}
-    # The transferring agent sees Transferred whatever the target; an agent target is invited.
+    # The transferring agent sees Completed whatever the target; an agent target is invited.
     assert _moves(found, Operation.TRANSFER) == {
-        ("Processing", "Transferred", Branch.ALWAYS),
-        ("Composing", "Transferred", Branch.ALWAYS),
+        ("Processing", "Completed", Branch.ALWAYS),
+        ("Composing", "Completed", Branch.ALWAYS),
         (START, "Invited", Branch.TO_AGENT),
     }
     assert _moves(found, Operation.COMPLETE) == {("Processing", "Completed", Branch.ALWAYS)}
@@ -124,9 +126,11 @@ def test_changes_only_and_trigger_subsets() -> None:
 
 def test_parse_state() -> None:
     assert parse_state(" processing ") == "Processing"
-    assert parse_state("TRANSFERRED", "agent") == "Transferred"
+    assert parse_state("REVOKED", "agent") == "Revoked"
     with pytest.raises(ValueError, match="not a state of the global view"):
-        parse_state("Transferred")
+        parse_state("Revoked")
+    with pytest.raises(ValueError, match="not a state of the agent view"):
+        parse_state("Transferred", "agent")
     with pytest.raises(ValueError, match="Queued"):
         parse_state("start")
 
@@ -172,17 +176,19 @@ def test_mermaid_options() -> None:
     assert ruled == {("Composing", "Sent"): "Send (owner) [email has a recipient]"}
     agent = mermaid(view="agent", highlight="Revoked")
     assert "Class Revoked s_active" in agent
-    assert "Invited --> Revoked: Reject (invitee)<br/>Revoke (system)" in agent
+    assert "Invited --> Revoked: Revoke (system)\n" in agent
+    assert "Invited --> Completed: Reject (invitee)\n" in agent
+    assert "Processing --> Completed: Transfer (owner)<br/>Complete (owner)\n" in agent
 
 
 def test_an_options_value_and_keywords_draw_the_same() -> None:
     chosen = DiagramOptions(view="agent", highlight="revoked", triggers=[Operation.REJECT])
     text = mermaid(chosen)
-    assert _mermaid_edges(text) == {("Invited", "Revoked"): "Reject (invitee)"}
+    assert _mermaid_edges(text) == {("Invited", "Completed"): "Reject (invitee)"}
     assert "Class Revoked s_active" in text
     assert text == mermaid(view="agent", highlight="revoked", triggers={Operation.REJECT})
     # Keywords override the options value.
-    assert mermaid(chosen, guards=False).endswith("Invited --> Revoked: Reject\n")
+    assert mermaid(chosen, guards=False).endswith("Invited --> Completed: Reject\n")
     assert dot(DiagramOptions(view="agent"), changes_only=True) == dot(
         view="agent", changes_only=True
     )
@@ -230,7 +236,9 @@ def test_svg_records_its_dot_source() -> None:
     source = dot(view="agent", changes_only=True)
     svg = image(source, "svg").decode("utf-8")
     assert svg_digest(svg) == dot_digest(source)
-    assert "<title>Transferred</title>" in svg
+    titles = set(re.findall(r'<g id="node\d+" class="node">\s*<title>([^<]*)</title>', svg))
+    assert titles == set(states("agent"))
+    assert "Transferred" not in svg
     assert svg_digest("<svg></svg>") is None
 
 
@@ -357,12 +365,16 @@ def test_operations_table_cells() -> None:
     )
     assert transfer[3] == "owner"
     assert transfer[4] == "Invited (to an agent)<br>Queued (to a queue)"
-    assert "the target agent (to an agent): StatusChange, Invited, full" in transfer[5]
+    assert transfer[5] == (
+        "the agent: StatusChange, Completed<br>"
+        "the target agent (to an agent): StatusChange, Invited"
+    )
     assert "`10` rule: transfer target is not the actor" in transfer[6]
     assert rows["AddComment"][1] == "`comment` string, required"
     assert "`1` missing `comment`" in rows["AddComment"][6]
-    assert rows["Accept"][5] == "the agent: StatusChange, Processing/Composing, full"
-    assert rows["Reject"][5] == "the agent: StatusChange, Revoked, minimal"
+    assert rows["Accept"][5] == "the agent: StatusChange, Processing/Composing"
+    assert rows["Reject"][5] == "the agent: StatusChange, Completed"
+    assert rows["Reply"][5] == "the agent: StatusChange, Composing, about the new email"
     assert "`18` rule: attachment id not yet attached" in rows["AddAttachment"][6]
     assert "`6` rule: attachment id attached" in rows["RemoveAttachment"][6]
     assert rows["Reply"][4] == "unchanged<br>and a new Composing email"
@@ -443,11 +455,21 @@ def test_capability_matrix_follows_gws_order() -> None:
 def test_other_tables() -> None:
     events = _md_rows(system_events_table())
     assert set(events) == {str(e) for e in SystemEvent}
-    assert events["Revoke"][3] == "the former invitee: StatusChange, Revoked, minimal"
+    assert events["Revoke"][3] == "the former invitee: StatusChange, Revoked"
     notices = notifications_table()
-    assert "| `Revoke` | Invited | the former invitee | `StatusChange` | Revoked | minimal |" in (
-        notices
+    assert notices.splitlines()[0] == (
+        "| Trigger | From | Recipient | Type | State | Capabilities |"
     )
+    for line in (
+        "| `Revoke` | Invited | the former invitee | `StatusChange` | Revoked | none |",
+        "| `Reject` | Invited | the agent | `StatusChange` | Completed | none |",
+        "| `Transfer` | Processing | the agent | `StatusChange` | Completed | none |",
+        "| `Transfer` | Processing | the target agent (to an agent) | `StatusChange` | Invited"
+        " | the holder's |",
+        "| `Accept` | Invited | the agent | `StatusChange` | Processing or Composing"
+        " | the holder's |",
+    ):
+        assert line in notices.splitlines(), line
     rules = _md_rows(rules_table())
     assert rules["email has a recipient"][1:] == ["`1` MISSING_PARAMETER", "`Send` (Composing)"]
 

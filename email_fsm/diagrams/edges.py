@@ -4,9 +4,10 @@ Pure: it reads :data:`email_fsm.table.TABLE` and imports no drawing library.
 :func:`edges` turns the table into a tuple of :class:`DiagramEdge` for one of two views:
 ``"global"``, the phases of the email (Queued, Invited, Processing, ...); ``"agent"``,
 what one agent sees of it, the view states of its notifications (Invited,
-Processing/Composing, then Transferred, Completed, Revoked, Sent or Canceled), derived
-from the rows' notices. Rows with no source (Arrive, Create) and the emails Reply and
-ReplyAll create start from the initial pseudo-state, :data:`START`.
+Processing/Composing, then Completed, Sent, Canceled or Revoked), derived from the rows'
+notices: an agent who completes, rejects or transfers an email sees it Completed; Revoked
+is the system withdrawing an invitation. Rows with no source (Arrive, Create) and the
+emails Reply and ReplyAll create start from the initial pseudo-state, :data:`START`.
 
 :class:`DiagramOptions` holds what a drawing shows; the renderers take it, or the same
 settings as keyword arguments.
@@ -165,7 +166,7 @@ def edges(
     >>> [(e.source, e.dest, str(e.branch)) for e in edges(triggers={Operation.ACCEPT})]
     [('Invited', 'Processing', 'inbound email'), ('Invited', 'Composing', 'outbound email')]
     >>> [(e.source, e.dest) for e in edges("agent", triggers={Operation.REJECT})]
-    [('Invited', 'Revoked')]
+    [('Invited', 'Completed')]
     """
     derive = _global_edges if view == "global" else _agent_edges
     found: list[DiagramEdge] = []

@@ -168,12 +168,15 @@ def _notification_lines(rows: Sequence[Row]) -> str:
     for (recipient, kind, branch, new_email), shown in views.items():
         who = _RECIPIENTS[recipient]
         when = "" if branch is Branch.ALWAYS else f" ({branch})"
-        size = " or ".join(
-            sorted({"minimal" if ViewState(v) in TERMINAL_VIEW_STATES else "full" for v in shown})
-        )
         about = ", about the new email" if new_email else ""
-        lines.append(f"{who}{when}: {kind}, {'/'.join(shown)}, {size}{about}")
+        lines.append(f"{who}{when}: {kind}, {'/'.join(shown)}{about}")
     return "\n".join(lines) or "none"
+
+
+def _capabilities(view: str) -> str:
+    """What a notification showing ``view`` advertises: nothing once the email has left
+    the recipient (a terminal view state), else the holder's list for the phase."""
+    return "none" if ViewState(view) in TERMINAL_VIEW_STATES else "the holder's"
 
 
 def _notice_views(row: Row, notice: Notice) -> list[str]:
@@ -303,13 +306,17 @@ def capability_matrix(*, as_html: bool = False) -> str:
 
 
 def notifications_table(*, as_html: bool = False) -> str:
-    """Every notification the table sends: trigger, source phase, recipient, type,
-    the state shown and whether the email object is minimal or full."""
+    """Every notification the table sends: trigger, source phase, recipient, type, the
+    state shown and the capabilities it advertises (each carries the whole email object).
+
+    >>> print(notifications_table().splitlines()[0])
+    | Trigger | From | Recipient | Type | State | Capabilities |
+    """
     rows = []
     for row in TABLE:
         for notice in row.notices:
             views = _notice_views(row, notice)
-            size = ["minimal" if ViewState(v) in TERMINAL_VIEW_STATES else "full" for v in views]
+            advertised = [_capabilities(view) for view in views]
             rows.append(
                 (
                     f"`{row.trigger}`",
@@ -319,10 +326,10 @@ def notifications_table(*, as_html: bool = False) -> str:
                     f"`{notice.type}`",
                     " or ".join(dict.fromkeys(views))
                     + (" (the new email)" if notice.about_new_email else ""),
-                    " or ".join(dict.fromkeys(size)),
+                    " or ".join(dict.fromkeys(advertised)),
                 )
             )
-    headers = ("Trigger", "From", "Recipient", "Type", "State", "Email object")
+    headers = ("Trigger", "From", "Recipient", "Type", "State", "Capabilities")
     return _Table(headers, tuple(rows)).render(as_html=as_html)
 
 
