@@ -5,9 +5,15 @@ into a typed :mod:`~email_fsm.commands` value, through a pydantic discriminated 
 ``operationName`` with GWS's camelCase names. Malformed input of any kind is a
 :class:`~email_fsm.Refused`, never an exception:
 
-- not JSON, not an object, an unknown ``operationName``, a wrong type, a malformed URI,
-  contradictory parameters (``userUri`` and ``queueName``): 10;
+- JSON text or bytes over ``config.limits.max_body_bytes``, refused before it is parsed;
+  not JSON, not an object, an unknown ``operationName``, a wrong type, a malformed URI,
+  contradictory parameters (two of ``userUri``, ``targetUri`` and ``queueName``): 10;
 - a missing ``operationName`` or required parameter: 1.
+
+A parameter the model does not know is ignored and named: :func:`parse_request_ignoring`
+returns it with the command, and :func:`handle_request` in the accepted decision's
+``ignored``. With ``Config(strict_parameters=True)`` it is refused with 10, naming the
+closest known parameter.
 
 :func:`handle_request` is the whole synchronous path of a GWS server: existence checks,
 parsing, then :func:`~email_fsm.decide`.
@@ -15,10 +21,12 @@ parsing, then :func:`~email_fsm.decide`.
 
 from __future__ import annotations
 
+import difflib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from types import MappingProxyType
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal, NamedTuple, cast, get_args
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, TypeAdapter, ValidationError
@@ -47,12 +55,18 @@ from .commands import (
 )
 from .config import DEFAULT_CONFIG, Config
 from .decider import decide
-from .decisions import Decision, Refused, StatusCode
+from .decisions import Accepted, Decision, Refused, StatusCode
 from .email import Email, gws_attribute
 from .policies import Policy
 from .vocabulary import Operation
 
-__all__ = ["REQUEST_MODELS", "handle_request", "parse_request"]
+__all__ = [
+    "REQUEST_MODELS",
+    "ParsedRequest",
+    "handle_request",
+    "parse_request",
+    "parse_request_ignoring",
+]
 
 
 class _Body(BaseModel):
@@ -232,17 +246,36 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-def _load(body: object) -> object:
+def _too_big(size: int, limit: int) -> _BadRequest:
+    return _invalid(f"request body is {size} bytes (limit {limit})")
+
+
+def _json(text: str) -> object:
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as error:
+        raise _invalid(f"request body is not JSON: {str(error)[:200]}") from None
+
+
+def _load(body: object, limit: int) -> object:
+    """``body`` as a JSON value: text and bytes measured against ``limit``, then parsed."""
+    if isinstance(body, str):
+        # UTF-8 takes one to four bytes a character, an ASCII str one (isascii() is
+        # constant time): only a long non-ASCII str is encoded to be measured.
+        if len(body) * 4 > limit:
+            size = len(body) if body.isascii() else len(body.encode("utf-8", "surrogatepass"))
+            if size > limit:
+                raise _too_big(size, limit)
+        return _json(body)
     if isinstance(body, (bytes, bytearray, memoryview)):
+        size = body.nbytes if isinstance(body, memoryview) else len(body)
+        if size > limit:
+            raise _too_big(size, limit)
         try:
-            body = bytes(body).decode("utf-8")
+            text = bytes(body).decode("utf-8")
         except UnicodeDecodeError as error:
             raise _invalid(f"request body is not UTF-8: {error.reason}") from None
-    if isinstance(body, str):
-        try:
-            return json.loads(body, parse_constant=_reject_constant)
-        except (ValueError, RecursionError) as error:
-            raise _invalid(f"request body is not JSON: {str(error)[:200]}") from None
+        return _json(text)
     return body
 
 
@@ -265,7 +298,7 @@ def _validate(body: object) -> Any:
         raise (_missing(message) if missing else _invalid(message)) from None
 
 
-def _last_segment(uri: str, what: str, *, collection: str | None = None) -> str:
+def _last_segment(uri: str, what: str) -> str:
     parts = urlsplit(uri)
     segments = parts.path.rstrip("/").split("/")
     if (
@@ -273,10 +306,21 @@ def _last_segment(uri: str, what: str, *, collection: str | None = None) -> str:
         or not parts.netloc
         or len(segments) < 2
         or not segments[-1]
-        or (collection is not None and segments[-2] != collection)
     ):
         raise _invalid(f"{what} {uri[:200]!r} is not a valid URI")
     return segments[-1]
+
+
+_AGENT_COLLECTIONS = ("users", "contacts")
+"""The collections an agent URI may name: GWS's email page transfers to ``users/<id>``,
+its Open Media page to ``contacts/<id>``."""
+
+
+def _agent(uri: str, what: str) -> str:
+    agent = _last_segment(uri, what)
+    if urlsplit(uri).path.rstrip("/").split("/")[-2] not in _AGENT_COLLECTIONS:
+        raise _invalid(f"{what} {uri[:200]!r} is not a users/ or contacts/ URI")
+    return agent
 
 
 def _queue(queue_uri: str | None, queue_name: str | None) -> str | None:
@@ -287,15 +331,24 @@ def _queue(queue_uri: str | None, queue_name: str | None) -> str | None:
     return queue_name
 
 
-def _transfer_target(request: _Transfer) -> str | None:
-    agents = {
-        _last_segment(uri, name, collection="users")
-        for uri, name in ((request.userUri, "userUri"), (request.targetUri, "targetUri"))
-        if uri is not None
-    }
-    if len(agents) > 1:
-        raise _invalid("userUri and targetUri name different users")
-    return agents.pop() if agents else None
+def _transfer(request: _Transfer, common: dict[str, Any]) -> Transfer:
+    given = [
+        (name, value)
+        for name, value in (
+            ("userUri", request.userUri),
+            ("targetUri", request.targetUri),
+            ("queueName", request.queueName),
+        )
+        if value is not None
+    ]
+    if not given:
+        raise _missing("userUri, targetUri or queueName is required")
+    if len(given) > 1:
+        raise _invalid("give one of userUri, targetUri or queueName")
+    ((name, value),) = given
+    if name == "queueName":
+        return Transfer(**common, queue=value)
+    return Transfer(**common, agent=_agent(value, name))
 
 
 def _need(value: str | None, name: str) -> str:
@@ -332,7 +385,7 @@ def _command(
         case _Reject():
             return Reject(**common)
         case _Transfer():
-            return Transfer(**common, agent=_transfer_target(request), queue=request.queueName)
+            return _transfer(request, common)
         case _Complete():
             return Complete(**common, queue=request.queueName, save_lar=request.saveLAR)
         case _ReplyBody():
@@ -387,31 +440,24 @@ def _command(
     raise AssertionError(f"unhandled request {request!r}")  # pragma: no cover
 
 
-def parse_request(
+def _parse(
     body: object,
     *,
     actor: str,
-    email_id: str | None = None,
-    new_email_id: str | None = None,
-    reference_id: int | None = None,
-) -> AgentCommand | Refused:
-    """Parse a GWS request body into a typed command, or refuse it.
-
-    ``email_id`` is the ``{id}`` of the request URL (not needed for Create);
-    ``new_email_id`` the id the caller chose for an email the request creates (Create,
-    Reply, ReplyAll).
-
-    >>> parse_request({"operationName": "Transfer", "queueName": "q"},
-    ...               actor="a", email_id="E1")
-    Transfer(actor='a', email_id='E1', reference_id=None, agent=None, queue='q')
-    >>> parse_request('{"operationName": "Fly"}', actor="a", email_id="E1").code
-    <StatusCode.INVALID_VALUE: 10>
-    """
+    email_id: str | None,
+    new_email_id: str | None,
+    reference_id: int | None,
+    config: Config,
+) -> tuple[AgentCommand, Mapping[Any, Any], type[BaseModel]] | Refused:
+    """The command, the body as loaded and the model it validated against, or a refusal."""
     loaded: object = None
     try:
-        loaded = _load(body)
-        return _command(
-            _validate(loaded),
+        loaded = _load(body, config.limits.max_body_bytes)
+        if config.strict_parameters:
+            _refuse_unknown(loaded)
+        request = _validate(loaded)
+        command = _command(
+            request,
             actor=actor,
             email_id=email_id,
             new_email_id=new_email_id,
@@ -422,6 +468,85 @@ def parse_request(
         return Refused(
             bad.refused.code, f"{_operation_name(loaded)} refused{where}: {bad.refused.message}"
         )
+    return command, cast("Mapping[Any, Any]", loaded), type(request)  # _validate checked
+
+
+def parse_request(
+    body: object,
+    *,
+    actor: str,
+    email_id: str | None = None,
+    new_email_id: str | None = None,
+    reference_id: int | None = None,
+    config: Config = DEFAULT_CONFIG,
+) -> AgentCommand | Refused:
+    """Parse a GWS request body into a typed command, or refuse it.
+
+    ``email_id`` is the ``{id}`` of the request URL (not needed for Create);
+    ``new_email_id`` the id the caller chose for an email the request creates (Create,
+    Reply, ReplyAll). ``config`` gives the body size limit and says whether an unknown
+    parameter is refused; when it is not, it is dropped here, and
+    :func:`parse_request_ignoring` names it.
+
+    >>> parse_request({"operationName": "Transfer", "queueName": "q"},
+    ...               actor="a", email_id="E1")
+    Transfer(actor='a', email_id='E1', reference_id=None, agent=None, queue='q')
+    >>> parse_request('{"operationName": "Fly"}', actor="a", email_id="E1").code
+    <StatusCode.INVALID_VALUE: 10>
+    """
+    parsed = _parse(
+        body,
+        actor=actor,
+        email_id=email_id,
+        new_email_id=new_email_id,
+        reference_id=reference_id,
+        config=config,
+    )
+    return parsed if isinstance(parsed, Refused) else parsed[0]
+
+
+class ParsedRequest(NamedTuple):
+    """A parsed GWS request body: the command, and the parameters the model ignored."""
+
+    command: AgentCommand
+    """The typed command the body asks for."""
+    ignored: tuple[str, ...] = ()
+    """The body's parameters the model does not know, in the order they appear; those of
+    its ``email`` object as ``email.<name>``."""
+
+
+def parse_request_ignoring(
+    body: object,
+    *,
+    actor: str,
+    email_id: str | None = None,
+    new_email_id: str | None = None,
+    reference_id: int | None = None,
+    config: Config = DEFAULT_CONFIG,
+) -> ParsedRequest | Refused:
+    """Parse a GWS request body like :func:`parse_request`, and name what it ignored.
+
+    >>> command, ignored = parse_request_ignoring(
+    ...     {"operationName": "Complete", "queuename": "q"}, actor="a", email_id="E1")
+    >>> command.queue, ignored
+    (None, ('queuename',))
+    >>> parse_request_ignoring({"operationName": "Complete", "queuename": "q"},
+    ...                        actor="a", email_id="E1",
+    ...                        config=Config(strict_parameters=True)).message
+    "Complete refused for email E1: unknown parameter 'queuename'; did you mean 'queueName'?"
+    """
+    parsed = _parse(
+        body,
+        actor=actor,
+        email_id=email_id,
+        new_email_id=new_email_id,
+        reference_id=reference_id,
+        config=config,
+    )
+    if isinstance(parsed, Refused):
+        return parsed
+    command, loaded, model = parsed
+    return ParsedRequest(command, _ignored(loaded, _KNOWN[model]))
 
 
 def _operation_name(loaded: object) -> str:
@@ -429,9 +554,9 @@ def _operation_name(loaded: object) -> str:
     return name if isinstance(name, str) and 0 < len(name) <= 40 else "request"
 
 
-def _peek_operation_name(body: object) -> str:
+def _peek_operation_name(body: object, config: Config) -> str:
     try:
-        return _operation_name(_load(body))
+        return _operation_name(_load(body, config.limits.max_body_bytes))
     except _BadRequest:
         return "request"
 
@@ -451,28 +576,36 @@ def handle_request(
 
     Checks run in the order of ``docs/spec.md``, "Refusals": the email exists (6), the new
     id is free (18), the request's shape (10/1), then everything :func:`~email_fsm.decide`
-    checks.
+    checks. An accepted decision names the parameters the model ignored in its
+    ``ignored`` (unless ``config.strict_parameters`` refused them).
     """
     if email_id is not None and email_id not in emails:
         return Refused(
             StatusCode.NOT_FOUND,
-            f"{_peek_operation_name(body)} refused: email {email_id} not found",
+            f"{_peek_operation_name(body, config)} refused: email {email_id} not found",
         )
     if new_email_id is not None and new_email_id in emails:
         return Refused(
             StatusCode.ALREADY_EXISTS,
-            f"{_peek_operation_name(body)} refused: email {new_email_id} already exists",
+            f"{_peek_operation_name(body, config)} refused: email {new_email_id} already exists",
         )
-    command = parse_request(
+    parsed = _parse(
         body,
         actor=actor,
         email_id=email_id,
         new_email_id=new_email_id,
         reference_id=reference_id,
+        config=config,
     )
-    if isinstance(command, Refused):
-        return command
-    return decide(emails, command, config=config, policies=policies)
+    if isinstance(parsed, Refused):
+        return parsed
+    command, loaded, model = parsed
+    decision = decide(emails, command, config=config, policies=policies)
+    if isinstance(decision, Accepted):
+        ignored = _ignored(loaded, _KNOWN[model])
+        if ignored:
+            return replace(decision, ignored=ignored)
+    return decision
 
 
 REQUEST_MODELS: Mapping[Operation, type[BaseModel]] = MappingProxyType(
@@ -483,3 +616,68 @@ REQUEST_MODELS: Mapping[Operation, type[BaseModel]] = MappingProxyType(
 )
 """The pydantic model that parses each operation's request body (its fields are the
 GWS parameters, by their GWS names; ``operationName`` is the discriminator)."""
+
+
+def _parameters(model: type[BaseModel]) -> tuple[str, ...]:
+    return tuple(field.alias or name for name, field in model.model_fields.items())
+
+
+_NAMES: Mapping[type[BaseModel], tuple[str, ...]] = {
+    model: _parameters(model) for model in REQUEST_MODELS.values()
+}
+"""Each request model's parameters by their GWS names, in declaration order (the
+suggestions for a misspelt one)."""
+_KNOWN: Mapping[type[BaseModel], frozenset[str]] = {
+    model: frozenset(names) for model, names in _NAMES.items()
+}
+_KNOWN_BY_OPERATION: Mapping[str, type[BaseModel]] = {
+    str(operation): model for operation, model in REQUEST_MODELS.items()
+}
+_EMAIL_NAMES = _parameters(_EmailObject)
+_EMAIL_KNOWN = frozenset(_EMAIL_NAMES)
+
+
+def _ignored(loaded: Mapping[Any, Any], known: frozenset[str]) -> tuple[str, ...]:
+    """The unknown parameters of a body that validated against the model of ``known``."""
+    if known.issuperset(loaded):
+        if "email" not in known:
+            return ()  # the common case: one set check
+        email = loaded.get("email")
+        if email is None or not isinstance(email, Mapping) or _EMAIL_KNOWN.issuperset(email):
+            return ()
+    return tuple(f"email.{name}" if nested else name for name, nested in _unknown(loaded, known))
+
+
+def _unknown(loaded: Mapping[Any, Any], known: frozenset[str]) -> Iterator[tuple[str, bool]]:
+    """Each unknown parameter of ``loaded`` in order, and whether it is in its ``email``."""
+    for key in loaded:
+        if key not in known:
+            yield str(key), False
+        elif key == "email" and isinstance(email := loaded[key], Mapping):
+            yield from ((str(inner), True) for inner in email if inner not in _EMAIL_KNOWN)
+
+
+def _refuse_unknown(loaded: object) -> None:
+    """Refuse the first unknown parameter of ``loaded`` (strict mode), if its operation is
+    known; anything else is left to the validation."""
+    if not isinstance(loaded, Mapping):
+        return
+    operation = loaded.get("operationName")
+    model = _KNOWN_BY_OPERATION.get(operation) if isinstance(operation, str) else None
+    if model is None:
+        return
+    for name, nested in _unknown(loaded, _KNOWN[model]):
+        prefix = "email." if nested else ""
+        closest = _closest(name, _EMAIL_NAMES if nested else _NAMES[model])
+        hint = f"; did you mean {prefix + closest!r}?" if closest is not None else ""
+        raise _invalid(f"unknown parameter {(prefix + name)[:100]!r}{hint}")
+
+
+def _closest(name: str, known: Sequence[str]) -> str | None:
+    """The known name closest to ``name``: one differing in case only, else difflib's."""
+    folded = {candidate.casefold(): candidate for candidate in known}
+    key = name.casefold()
+    if key in folded:
+        return folded[key]
+    matches = difflib.get_close_matches(key, list(folded), n=1)
+    return folded[matches[0]] if matches else None

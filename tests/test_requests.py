@@ -36,6 +36,7 @@ from email_fsm import (
 )
 
 USER_B = "http://gws.example.com/api/v2/users/b"
+CONTACT_B = "http://gws.example.com/api/v2/contacts/b"
 PARSED: list[tuple[dict[str, Any], object]] = [
     ({"operationName": "Accept"}, Accept(actor="a", email_id="E1", reference_id=9)),
     (
@@ -52,7 +53,11 @@ PARSED: list[tuple[dict[str, Any], object]] = [
         Transfer(actor="a", email_id="E1", reference_id=9, agent="b"),
     ),
     (
-        {"operationName": "Transfer", "userUri": USER_B, "targetUri": USER_B + "/"},
+        {"operationName": "Transfer", "targetUri": CONTACT_B},
+        Transfer(actor="a", email_id="E1", reference_id=9, agent="b"),
+    ),
+    (
+        {"operationName": "Transfer", "userUri": CONTACT_B + "/"},
         Transfer(actor="a", email_id="E1", reference_id=9, agent="b"),
     ),
     (
@@ -213,9 +218,16 @@ MALFORMED: list[tuple[str, object, int]] = [
     ("send missing queue", {"operationName": "Send"}, StatusCode.MISSING_PARAMETER),
     ("both targets", {"operationName": "Transfer", "userUri": USER_B, "queueName": "q"}, 10),
     ("two users", {"operationName": "Transfer", "userUri": USER_B, "targetUri": USER_B + "x"}, 10),
+    ("same user twice", {"operationName": "Transfer", "userUri": USER_B, "targetUri": USER_B}, 10),
+    ("target and queue", {"operationName": "Transfer", "targetUri": USER_B, "queueName": "q"}, 10),
     ("no target", {"operationName": "Transfer"}, StatusCode.MISSING_PARAMETER),
     ("user uri no scheme", {"operationName": "Transfer", "userUri": "b"}, 10),
     ("user uri not users", {"operationName": "Transfer", "userUri": "http://h/api/v2/q/b"}, 10),
+    (
+        "target uri a queue",
+        {"operationName": "Transfer", "targetUri": "http://h/api/v2/queues/b"},
+        10,
+    ),
     ("user uri no host", {"operationName": "Transfer", "userUri": "http:///api/v2/users/b"}, 10),
     ("both queues", {"operationName": "Reply", "queueUri": "http://h/q/x", "queueName": "x"}, 10),
     ("bad queue uri", {"operationName": "Create", "queueUri": "ftp://h/q/x"}, 10),
