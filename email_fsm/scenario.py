@@ -2,7 +2,7 @@
 
 A scenario is a JSON object::
 
-    {"baseUrl": "http://localhost:8080",
+    {"config": {"baseUrl": "http://localhost:8080", "extendedFields": false},
      "steps": [
        {"event": "Arrive", "emailId": "E1", "queueName": "inbound",
         "receivedDate": "2026-01-05T10:00:00Z",
@@ -13,18 +13,26 @@ A scenario is a JSON object::
         "request": {"operationName": "Accept"}}]}
 
 ``request`` is the GWS request body exactly as a client would POST it: a malformed
-request is a refused step, not a malformed file. :func:`load_scenario` raises
-:class:`ScenarioError` naming the step when the *file* is malformed; :func:`run_scenario`
-yields the output records of ``email-fsm replay``; :func:`scenario_document` writes steps
-back out as the JSON object :func:`load_scenario` reads.
+request is a refused step, not a malformed file. The optional ``config`` object sets the
+:class:`~email_fsm.Config` fields the story runs with, by their camelCase names
+(``baseUrl``, ``uriTemplate``, ``extendedFields``, ``strictParameters``, ``defaultQueue``,
+``dispositionKey``, and ``limits``: an object of the :class:`~email_fsm.Limits` fields,
+``maxUserDataKeys``, ``maxBodyBytes``, ...); a field left out keeps its default. A
+top-level ``baseUrl`` is the same as ``config.baseUrl`` (both given, they must agree).
+
+:func:`load_scenario` raises :class:`ScenarioError` naming the step (or the ``config``
+key) when the *file* is malformed; :func:`run_scenario` yields the output records of
+``email-fsm replay``; :func:`scenario_document` writes steps back out as the JSON object
+:func:`load_scenario` reads.
 """
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, fields
-from typing import Annotated, Any, Literal, TypeAlias
+from dataclasses import dataclass, fields, is_dataclass, replace
+from typing import Annotated, Any, Literal, TypeAlias, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, TypeAdapter, ValidationError
 
@@ -114,10 +122,23 @@ Step: TypeAlias = SystemCommand | AgentStep
 
 @dataclass(frozen=True, slots=True)
 class Scenario:
-    """A parsed scenario: its base URL (``None``: the default) and its steps."""
+    """A parsed scenario: its base URL (``None``: not given), its steps, and its
+    configuration (``None``: no ``config`` object; the model's defaults, with
+    :attr:`base_url` when given)."""
 
     base_url: str | None
     steps: tuple[Step, ...]
+    config: Config | None = None
+
+    def effective_config(self) -> Config:
+        """The configuration the scenario runs with.
+
+        >>> Scenario("http://gws:8080", ()).effective_config().base_url
+        'http://gws:8080'
+        """
+        if self.config is not None:
+            return self.config
+        return Config() if self.base_url is None else Config(base_url=self.base_url)
 
 
 _ARRIVE_CONTENT = tuple(
@@ -174,18 +195,27 @@ def _command_document(step: SystemCommand) -> dict[str, JsonValue]:
 
 
 def scenario_document(
-    steps: Sequence[Step], *, base_url: str | None = None
+    steps: Sequence[Step], *, base_url: str | None = None, config: Config | None = None
 ) -> dict[str, JsonValue]:
     """The scenario JSON object (as ``email-fsm replay`` reads it) for ``steps``.
 
     Agent requests must be JSON values or JSON text (which the file holds as the value
     it encodes, as :func:`~email_fsm.scenario.load_scenario` reads it back); other text
-    raises ``ValueError``.
+    raises ``ValueError``. A ``config`` is written as the ``config`` object with every
+    field (so the file replays the same whatever the defaults); a ``base_url`` as the
+    top-level ``baseUrl``, which must then agree with ``config.base_url``.
 
     >>> from email_fsm import Offer
     >>> scenario_document([Offer(email_id="E1", agent="a")])
     {'steps': [{'event': 'Offer', 'emailId': 'E1', 'agent': 'a'}]}
+    >>> document = scenario_document([], config=Config(extended_fields=True))
+    >>> document["config"]["extendedFields"], document["config"]["limits"]["maxBodyBytes"]
+    (True, 1048576)
     """
+    if config is not None and base_url is not None and config.base_url != base_url:
+        raise ValueError(
+            f"base_url {base_url!r} differs from the config's base_url {config.base_url!r}"
+        )
     documents: list[JsonValue] = []
     for step in steps:
         if isinstance(step, AgentStep):
@@ -204,8 +234,91 @@ def scenario_document(
         else:
             documents.append(_command_document(step))
     result: dict[str, JsonValue] = {} if base_url is None else {"baseUrl": base_url}
+    if config is not None:
+        result["config"] = _settings_document(config)
     result["steps"] = documents
     return result
+
+
+# ------------------------------------------------------------ the "config" object
+
+
+def _settings(cls: type[Any]) -> dict[str, tuple[str, Any]]:
+    """A settings dataclass's fields by their camelCase names: each field's name and
+    type (``Config``: ``baseUrl`` → ``("base_url", str)``)."""
+    hints = get_type_hints(cls)
+    return {gws_name(f.name): (f.name, hints[f.name]) for f in fields(cls)}
+
+
+def _json_type(value: object) -> str:
+    """The JSON name of ``value``'s type, for messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return "an array" if isinstance(value, list) else "an object"
+
+
+def _setting_value(where: str, kind: Any, value: object) -> object:
+    """``value`` checked against a settings field's type (``str``, ``bool``, a
+    non-negative ``int``, or a settings dataclass)."""
+    if isinstance(kind, type) and is_dataclass(kind):
+        return _settings_object(where, kind, value)
+    if kind is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ScenarioError(f"{where}: must be a non-negative integer, not {_json_type(value)}")
+        if value < 0:
+            raise ScenarioError(f"{where}: must be a non-negative integer, not {value}")
+        return value
+    if kind is bool or kind is str:
+        if not isinstance(value, kind):
+            expected = "a string" if kind is str else "true or false"
+            raise ScenarioError(f"{where}: must be {expected}, not {_json_type(value)}")
+        return value
+    raise TypeError(f"{where}: scenario files cannot set a {kind!r}")
+
+
+def _settings_object(where: str, cls: type[Any], raw: object) -> Any:
+    """Build ``cls`` (:class:`Config`, :class:`Limits`) from its camelCase JSON object."""
+    if not isinstance(raw, dict):
+        raise ScenarioError(f"{where}: must be an object, not {_json_type(raw)}")
+    known = _settings(cls)
+    values: dict[str, object] = {}
+    for key, value in raw.items():
+        if key not in known:
+            close = difflib.get_close_matches(key, list(known), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise ScenarioError(f"{where}: unknown key {key!r}{hint}")
+        name, kind = known[key]
+        values[name] = _setting_value(f"{where}.{key}", kind, value)
+    try:
+        return cls(**values)
+    except ValueError as error:  # the class's own checks (Config: the uri template)
+        key = next((k for k in raw if _refuses(cls, known[k][0], values[known[k][0]])), None)
+        at = where if key is None else f"{where}.{key}"
+        raise ScenarioError(f"{at}: {error}") from None
+
+
+def _refuses(cls: type[Any], name: str, value: object) -> bool:
+    """Whether ``cls`` refuses ``value`` for field ``name`` on its own."""
+    try:
+        cls(**{name: value})
+    except ValueError:
+        return True
+    return False
+
+
+def _settings_document(value: Any) -> dict[str, JsonValue]:
+    """A settings dataclass as its camelCase JSON object, every field written."""
+    document: dict[str, JsonValue] = {}
+    for key, (name, _) in _settings(type(value)).items():
+        item = getattr(value, name)
+        document[key] = _settings_document(item) if is_dataclass(item) else item
+    return document
 
 
 def _error_text(error: ValidationError, *, tagged: bool) -> str:
@@ -245,16 +358,37 @@ def load_scenario(text: str | bytes) -> Scenario:
         raise ScenarioError(f"not JSON: {str(error)[:200]}") from None
     if not isinstance(raw, dict):
         raise ScenarioError("a scenario must be a JSON object with a 'steps' list")
-    unknown = set(raw) - {"baseUrl", "steps"}
+    unknown = set(raw) - {"baseUrl", "config", "steps"}
     if unknown:
         raise ScenarioError(f"unknown scenario keys: {sorted(unknown)}")
     base_url = raw.get("baseUrl")
     if base_url is not None and not isinstance(base_url, str):
         raise ScenarioError("baseUrl must be a string")
+    config = _scenario_config(raw, base_url)
     steps = raw.get("steps")
     if not isinstance(steps, list):
         raise ScenarioError("a scenario must have a 'steps' list")
-    return Scenario(base_url, tuple(_parse_step(i, step) for i, step in enumerate(steps)))
+    steps_read = tuple(_parse_step(i, step) for i, step in enumerate(steps))
+    if base_url is None and config is not None and "baseUrl" in raw["config"]:
+        base_url = config.base_url
+    return Scenario(base_url, steps_read, config)
+
+
+def _scenario_config(raw: dict[str, Any], base_url: str | None) -> Config | None:
+    """The scenario's ``config`` object read (``None`` when absent); a top-level
+    ``baseUrl`` fills in, or must agree with, its ``baseUrl``."""
+    if "config" not in raw:
+        return None
+    document = raw["config"]
+    config: Config = _settings_object("config", Config, document)
+    if base_url is not None:
+        if "baseUrl" not in document:
+            return replace(config, base_url=base_url)
+        if config.base_url != base_url:
+            raise ScenarioError(
+                f"baseUrl {base_url!r} and config.baseUrl {config.base_url!r} differ"
+            )
+    return config
 
 
 def run_scenario(
@@ -262,12 +396,13 @@ def run_scenario(
 ) -> Iterator[dict[str, Any]]:
     """Run ``scenario`` and yield the records ``email-fsm replay`` prints.
 
-    For an agent step: ``{"step", "agent", "response"}``; for a refused system event:
+    ``config`` overrides the scenario's own (:meth:`Scenario.effective_config`). For an
+    agent step: ``{"step", "agent", "response"}``; for a refused system event:
     ``{"step", "response"}``; for each notification, in order:
     ``{"step", "to", "message"}``.
     """
     if config is None:
-        config = Config() if scenario.base_url is None else Config(base_url=scenario.base_url)
+        config = scenario.effective_config()
     center = ContactCenter(config=config, policies=policies)
     for index, step in enumerate(scenario.steps):
         if isinstance(step, AgentStep):

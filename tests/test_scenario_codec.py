@@ -3,7 +3,9 @@ back as the same steps.
 
 The steps come from the toolkit's strategies: the valid histories of
 :func:`~email_fsm.testing.reachable` (Arrive, Offer, Revoke and agents' request bodies)
-and agent steps carrying any JSON value.
+and agent steps carrying any JSON value. A scenario's configuration (``baseUrl``, the
+``config`` object) comes back as written too; tests/test_scenario_config.py has the
+``config`` object's own rules.
 """
 
 from __future__ import annotations
@@ -15,23 +17,43 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import JsonValue
 
-from email_fsm import Arrive, Offer, Revoke
+from email_fsm import Arrive, Config, Limits, Offer, Revoke
 from email_fsm.scenario import AgentStep, Step, load_scenario, scenario_document
 from email_fsm.testing import Reached, agents, json_values, reachable
 
 
-def round_trip(steps: list[Step] | tuple[Step, ...], base_url: str | None = None) -> object:
+def round_trip(
+    steps: list[Step] | tuple[Step, ...],
+    base_url: str | None = None,
+    config: Config | None = None,
+) -> object:
     """The steps of the file ``scenario_document`` writes for ``steps``, as loaded."""
-    scenario = load_scenario(json.dumps(scenario_document(steps, base_url=base_url)))
-    assert scenario.base_url == base_url
+    document = scenario_document(steps, base_url=base_url, config=config)
+    scenario = load_scenario(json.dumps(document))
+    assert scenario.config == config
+    assert scenario.base_url == (base_url if config is None else config.base_url)
     return scenario.steps
 
 
+configs = st.none() | st.builds(
+    Config,
+    base_url=st.sampled_from(["http://gws:8080", ""]),
+    uri_template=st.sampled_from(["{baseUrl}/api/v2/email/{id}", "{baseUrl}/m/{id}"]),
+    extended_fields=st.booleans(),
+    strict_parameters=st.booleans(),
+    limits=st.builds(Limits, max_attachments=st.integers(0, 5)),
+)
+
+
 @settings(max_examples=40)
-@given(reachable(max_steps=12), st.none() | st.sampled_from(["http://gws:8080", ""]))
-def test_histories_load_back_as_the_same_steps(reached: Reached, base_url: str | None) -> None:
+@given(reachable(max_steps=12), st.none() | st.sampled_from(["http://gws:8080", ""]), configs)
+def test_histories_load_back_as_the_same_steps(
+    reached: Reached, base_url: str | None, config: Config | None
+) -> None:
     assert reached.steps
-    assert round_trip(reached.steps, base_url) == reached.steps
+    if config is not None and base_url is not None:
+        base_url = config.base_url  # both given, they must agree
+    assert round_trip(reached.steps, base_url, config) == reached.steps
 
 
 # A string in the file is a string body: the loader holds it as its JSON text.
@@ -112,4 +134,16 @@ def test_the_demo_story_round_trips() -> None:
 
     scenario = load_scenario(demo_scenario_text())
     assert len(scenario.steps) > 3
-    assert round_trip(scenario.steps, scenario.base_url) == scenario.steps
+    assert round_trip(scenario.steps, scenario.base_url, scenario.config) == scenario.steps
+
+
+def test_a_config_is_written_before_the_steps() -> None:
+    document = scenario_document(
+        [Offer(email_id="E1", agent="a")],
+        base_url="http://gws:8080",
+        config=Config(base_url="http://gws:8080"),
+    )
+    assert list(document) == ["baseUrl", "config", "steps"]
+    assert round_trip(
+        [Offer(email_id="E1", agent="a")], "http://gws:8080", Config(base_url="http://gws:8080")
+    ) == (Offer(email_id="E1", agent="a"),)
