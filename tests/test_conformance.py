@@ -312,10 +312,13 @@ def test_open_media_transfer_sample_is_the_transferring_agents_notification() ->
     c = ContactCenter(config=Config(uri_template=OPEN_MEDIA_URI))
     email_id = _arrive_like(c, sample, "htcc1")
     accepted(c.request("htcc1", {"operationName": "Accept"}, email_id=email_id, reference_id=15))
+    # The page's own request: targetUri, a contacts/ URI.
     transfer = {
         "operationName": "Transfer",
-        "userUri": f"http://localhost:8080/api/v2/users/{target}",
+        "targetUri": f"http://localhost:8080/api/v2/contacts/{target}",
     }
+    page = (SIBLINGS / "OpenMediaTransfer_HTCClatest_TRUNCATED.txt").read_text("utf-8")
+    assert f'"targetUri": "{transfer["targetUri"]}"' in page
     decision = accepted(c.request("htcc1", transfer, email_id=email_id, reference_id=16))
     agent1, agent2 = decision.notifications
     assert agent1.recipient == "htcc1"
