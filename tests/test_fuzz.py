@@ -2,9 +2,10 @@
 
 Arbitrary JSON values (NaN and huge numbers included), arbitrary text and bytes, and
 GWS-shaped bodies with wrong, missing and unknown parameters go to :func:`parse_request`
-and :func:`handle_request`; arbitrary files go to the scenario loader and to
-``email-fsm replay``. ``make test`` runs these at the default profile's example count;
-``make fuzz`` at the ``fuzz`` profile's (``HYPOTHESIS_PROFILE=fuzz``).
+and :func:`handle_request`, leniently and with ``strict_parameters``; arbitrary files go
+to the scenario loader and to ``email-fsm replay``. ``make test`` runs these at the
+default profile's example count; ``make fuzz`` at the ``fuzz`` profile's
+(``HYPOTHESIS_PROFILE=fuzz``).
 """
 
 from __future__ import annotations
@@ -22,12 +23,14 @@ from hypothesis import strategies as st
 from email_fsm import (
     Accepted,
     AgentCommand,
+    Config,
     Refused,
     StatusCode,
     handle_request,
     parse_request,
 )
 from email_fsm.cli import main
+from email_fsm.requests import ParsedRequest, parse_request_ignoring
 from email_fsm.scenario import Scenario, ScenarioError, load_scenario
 from email_fsm.testing import AGENTS, Reached, arbitrary_requests, json_values, reachable, scenarios
 
@@ -66,6 +69,30 @@ def test_parse_request_never_raises(
     else:
         assert isinstance(result, AgentCommand)
         assert result.actor == actor
+
+
+STRICT = Config(strict_parameters=True)
+
+
+@given(bodies)
+def test_strict_parameters_refuse_exactly_what_is_ignored(body: object) -> None:
+    lenient = parse_request_ignoring(body, actor="a", email_id="E1", new_email_id="N1")
+    strict = parse_request(body, actor="a", email_id="E1", new_email_id="N1", config=STRICT)
+    if isinstance(lenient, Refused):
+        assert isinstance(strict, Refused)
+        return
+    assert isinstance(lenient, ParsedRequest)
+    loaded = json.loads(body) if isinstance(body, str | bytes) else body  # accepted: JSON
+    assert isinstance(loaded, dict)
+    email = loaded.get("email")
+    inner = [f"email.{key}" for key in email] if isinstance(email, dict) else []
+    assert set(lenient.ignored) <= {str(key) for key in loaded} | set(inner)
+    if lenient.ignored:
+        assert isinstance(strict, Refused)
+        assert strict.code is StatusCode.INVALID_VALUE
+        assert f"unknown parameter {lenient.ignored[0][:100]!r}" in strict.message
+    else:
+        assert strict == lenient.command
 
 
 @SLOW

@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 from pydantic import JsonValue
 
 from email_fsm import DEFAULT_CONFIG, TABLE, Config, Email, Operation, Trigger, permissions
-from email_fsm.graph import email_graph
-from email_fsm.table import Branch
+from email_fsm.requests import REQUEST_MODELS
+from email_fsm.table import Branch, email_graph
 
 from .vocab import (
     _ADDRESSES,
@@ -32,6 +32,7 @@ from .vocab import (
     QUEUES,
     USER_DATA_KEYS,
     Body,
+    _contact_uri,
     _Pools,
     _queue_uri,
     _texts,
@@ -86,10 +87,22 @@ def _new_user_data(draw: st.DrawFn, email: Email, config: Config) -> dict[str, J
     return {key: draw(_texts(("gold",)))}
 
 
+def _addresses(draw: st.DrawFn, *, min_size: int) -> list[JsonValue]:
+    """An address list as Genesys' clients send one: ``min_size`` or more addresses, some
+    padded with a space, sometimes with an empty entry (``"cc": [""]``). The model trims
+    them and drops the empty ones."""
+    real = draw(st.lists(_texts(_ADDRESSES).filter(str.strip), min_size=min_size, max_size=2))
+    listed: list[JsonValue] = [f" {a}" if draw(st.booleans()) else a for a in real]
+    if draw(st.booleans()):
+        listed.insert(draw(st.integers(0, len(listed))), "")
+    return listed
+
+
 def _email_object(draw: st.DrawFn, *, need_to: bool) -> Body:
     obj: Body = {}
+    # A "to" given holds an address: an empty one would clear it before a Send.
     if need_to or draw(st.booleans()):
-        obj["to"] = list(draw(st.lists(_texts(_ADDRESSES), min_size=1, max_size=2)))
+        obj["to"] = _addresses(draw, min_size=1)
     if draw(st.booleans()):
         obj["subject"] = draw(_texts(_SUBJECTS))
     if draw(st.booleans()):
@@ -97,7 +110,7 @@ def _email_object(draw: st.DrawFn, *, need_to: bool) -> Body:
     if not obj or draw(st.booleans()):
         obj["body"] = draw(_texts(_TEXTS))
     if draw(st.booleans()):
-        obj["cc"] = list(draw(st.lists(_texts(_ADDRESSES), max_size=2)))
+        obj["cc"] = _addresses(draw, min_size=0)
     return obj
 
 
@@ -139,8 +152,11 @@ def _body(
     match op:
         case Operation.TRANSFER if branch is Branch.TO_AGENT:
             target = draw(agents([a for a in pools.agents if a != agent]))
+            # userUri (the email page's) and targetUri (the Open Media page's, and
+            # Genesys' clients'), each naming users/ or contacts/.
             key = draw(st.sampled_from(("userUri", "userUri", "targetUri")))
-            body[key] = _user_uri(target)
+            uri = draw(st.sampled_from((_user_uri, _user_uri, _contact_uri)))
+            body[key] = uri(target)
         case Operation.TRANSFER:
             body["queueName"] = draw(queues(pools.queues))
         case Operation.COMPLETE if branch is Branch.TO_QUEUE:
@@ -221,8 +237,9 @@ def request_bodies(
     ``agent`` is not the holder that is nothing, and the strategy is
     ``hypothesis.strategies.nothing()``. Without policies, every body is accepted by
     :func:`~email_fsm.handle_request` under ``config``, given a free ``new_email_id`` for
-    Reply and ReplyAll. Transfer targets come from ``agent_names``, queues from
-    ``queue_names``.
+    Reply and ReplyAll. Transfer targets come from ``agent_names`` (as ``userUri`` or
+    ``targetUri``, a ``users/`` or a ``contacts/`` URI), queues from ``queue_names``.
+    Address lists come as Genesys' clients send them: padded, with empty entries.
     """
     if agent != email.holder:
         return st.nothing()
@@ -248,30 +265,50 @@ def create_requests(
     return _create_requests(_Pools(AGENTS, tuple(queue_names), config))
 
 
-_PARAMETERS = (
-    "saveLAR",
-    "userUri",
-    "targetUri",
-    "queueName",
-    "queueUri",
-    "body",
-    "bodyAsPlainText",
-    "mime",
-    "userData",
-    "subjectPrefix",
-    "replyToStartLine",
-    "quoteOriginal",
-    "indentCharacter",
-    "parentId",
-    "email",
-    "documentId",
-    "name",
-    "size",
-    "keys",
-    "disposition",
-    "dispositionKey",
-    "comment",
+_PARAMETERS: tuple[str, ...] = tuple(
+    sorted(
+        {
+            field.alias or name
+            for model in REQUEST_MODELS.values()
+            for name, field in model.model_fields.items()
+        }
+        - {"operationName"}
+    )
 )
+"""Every GWS parameter some operation knows, by its GWS name."""
+
+
+_MINIMAL: dict[Operation, Body] = {
+    Operation.ACCEPT: {},
+    Operation.REJECT: {},
+    Operation.TRANSFER: {"queueName": "vip"},
+    Operation.COMPLETE: {},
+    Operation.REPLY: {},
+    Operation.REPLY_ALL: {},
+    Operation.CREATE: {},
+    Operation.SAVE: {"email": {"subject": "Invoice"}},
+    Operation.SEND: {"queueName": "outbound", "email": {"to": ["customer@example.com"]}},
+    Operation.CANCEL: {},
+    Operation.ADD_ATTACHMENT: {"documentId": "doc-1"},
+    Operation.REMOVE_ATTACHMENT: {"documentId": "doc-1"},
+    Operation.ATTACH_USER_DATA: {"userData": {"VIP": True}},
+    Operation.UPDATE_USER_DATA: {"userData": {"VIP": True}},
+    Operation.DELETE_USER_DATA: {"keys": ["VIP"]},
+    Operation.SET_DISPOSITION: {"disposition": "Resolved"},
+    Operation.ADD_COMMENT: {"comment": "Customer called back"},
+    Operation.SET_IN_FOCUS: {},
+}
+"""A body each operation parses, with its required parameters only."""
+
+
+def _noisy(minimal: tuple[Operation, Body], before: Body, after: Body, inner: Body) -> JsonValue:
+    """A parsable body with more parameters, known or not, around it and in its email."""
+    operation, body = minimal
+    noisy: Body = {**before, "operationName": str(operation), **body, **after}
+    email = body.get("email")
+    if isinstance(email, dict):
+        noisy["email"] = {**inner, **email}
+    return cast("JsonValue", noisy)
 
 
 @cache
@@ -281,27 +318,38 @@ def _json_requests() -> st.SearchStrategy[JsonValue]:
     names: st.SearchStrategy[JsonValue] = st.sampled_from([str(op) for op in Operation]) | (
         json_values(max_leaves=2)
     )
+    uris = (_user_uri("bob"), _contact_uri("bob"), _queue_uri("vip"), "http://x")
     values = (
         json_values(max_leaves=5)
-        | _texts((_user_uri("bob"), _queue_uri("vip"), "http://x", "bob", "vip"))
+        | _texts((*uris, "bob", "vip"))
         | st.lists(_texts(_ADDRESSES), max_size=2)
     )
-    parameters = st.dictionaries(
-        st.sampled_from(_PARAMETERS) | st.text(max_size=10), values, max_size=4
-    )
+    known = st.sampled_from(_PARAMETERS)
+    # Misspelt in case only, as real clients do (queuename for queueName).
+    parameter_names = known | known.map(str.lower) | st.text(max_size=10)
+    parameters = st.dictionaries(parameter_names, values, max_size=4)
     shaped: st.SearchStrategy[JsonValue] = st.builds(
         lambda name, rest: {**rest, "operationName": name}, names, parameters
     )
     unnamed = cast(
         "st.SearchStrategy[JsonValue]", parameters.filter(lambda d: "operationName" not in d)
     )
-    return shaped | unnamed | json_values()
+    content_names = st.sampled_from(("subject", "Subject", "to", "cc", "attachments"))
+    noisy = st.builds(
+        _noisy,
+        st.sampled_from(sorted(_MINIMAL.items())),
+        parameters,
+        parameters,
+        st.dictionaries(content_names | st.text(max_size=8), values, max_size=2),
+    )
+    return shaped | noisy | unnamed | json_values()
 
 
 @cache
 def arbitrary_requests() -> st.SearchStrategy[object]:
     """Anything a client could POST: mostly GWS-shaped bodies with wrong, missing or
-    unknown parameters; also any JSON value, that as JSON text or UTF-8 bytes, any text
+    unknown parameters (some of them bodies that parse, with unknown or misspelt
+    parameters added around them); also any JSON value, that as JSON text or UTF-8 bytes, any text
     and any bytes."""
     as_json = _json_requests()
     return (

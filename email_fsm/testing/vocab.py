@@ -65,6 +65,11 @@ def _user_uri(agent: str) -> str:
     return f"{_BASE}/users/{agent}"
 
 
+def _contact_uri(agent: str) -> str:
+    """An agent's URI as GWS's Open Media pages write it (the last segment is the id)."""
+    return f"{_BASE}/contacts/{agent}"
+
+
 def _queue_uri(queue: str) -> str:
     return f"{_BASE}/queues/{queue}"
 
