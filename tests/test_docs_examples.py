@@ -15,7 +15,14 @@ import pytest
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
-PAGES = ["index.md", "lifecycle.md", "notifications.md", "policies.md", "quickstart.md"]
+PAGES = [
+    "index.md",
+    "lifecycle.md",
+    "notifications.md",
+    "persistence.md",
+    "policies.md",
+    "quickstart.md",
+]
 NEEDS_DOT = {"lifecycle.md"}  # draws an image with Graphviz
 RUN_ELSEWHERE = {
     # Its examples are regions of examples/ and tests/ files: tests/test_example_vip.py
