@@ -4,7 +4,8 @@ Every record is a JSON object tagged with its ``"type"`` (the class's name) and 
 ``"schema"`` version of its form (:data:`SCHEMA_VERSION`), then the value's fields by
 their Python names. Values are plain JSON: :class:`~email_fsm.Content`, attachments,
 emails and configs as objects, tuples as arrays, enums as their strings (a
-:class:`~email_fsm.StatusCode` as its number), userData values with their JSON types.
+:class:`~email_fsm.StatusCode` as its number), userData values with their JSON types
+(infinities and NaN as Python's :mod:`json` writes them: ``Infinity``, ``NaN``).
 An email is written in the form :func:`~email_fsm.email_to_json` writes.
 
 Decoding is strict: a record must be exactly what the encoder writes, or
@@ -67,7 +68,8 @@ another version is refused rather than read as this one."""
 
 
 class CodecError(ValueError):
-    """A text that is not a record of this codec; the message says what is wrong."""
+    """A text that is not a record of this codec, or a value that has no JSON record
+    (text that is not Unicode); the message says what is wrong."""
 
 
 # JSON leaves these unescaped, but str.splitlines() and many line readers break on them
@@ -254,13 +256,20 @@ def _event_record(event: Event) -> dict[str, Any]:
 
 
 def _text(record: dict[str, Any]) -> str:
-    return pydantic_core.to_json(record).decode().translate(_LINE_BREAKS)
+    try:
+        text = pydantic_core.to_json(record)
+    except pydantic_core.PydanticSerializationError as error:
+        # A str holding half of a UTF-16 surrogate pair ("\ud800", which json.loads
+        # accepts in a request body) has no UTF-8 form.
+        raise CodecError(f"cannot write the {record['type']} record: {error}") from None
+    return text.decode().translate(_LINE_BREAKS)
 
 
 def event_to_json(event: Event) -> str:
     """The JSON record of ``event``, on one line: ``"type"``, ``"schema"``, its fields.
 
-    Raises ``TypeError`` for a value that is not an event.
+    Raises ``TypeError`` for a value that is not an event, :class:`CodecError` for an
+    event holding text with no UTF-8 form (a lone surrogate).
     """
     return _text(_event_record(event))
 
@@ -319,7 +328,8 @@ def decision_to_json(decision: Decision) -> str:
     >>> print(decision_to_json(Refused(StatusCode.NOT_FOUND, "no email E9")))
     {"type":"Refused","schema":1,"code":6,"message":"no email E9"}
 
-    Raises ``TypeError`` for a value that is not a decision.
+    Raises ``TypeError`` for a value that is not a decision, :class:`CodecError` for
+    one holding text with no UTF-8 form (a lone surrogate).
     """
     if isinstance(decision, Accepted):
         record: dict[str, Any] = {

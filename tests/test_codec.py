@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import subprocess
 import sys
 import textwrap
@@ -224,6 +225,24 @@ def any_event(cls: type[Event]) -> st.SearchStrategy[Event]:
         for f in dataclasses.fields(cls)
     }
     return st.builds(cls, **fields)
+
+
+def test_numbers_json_has_no_form_for_are_written_as_pythons_json_writes_them() -> None:
+    # Only typed commands can carry them: the GWS request boundary refuses NaN and Infinity.
+    values = {"up": math.inf, "down": -math.inf, "nan": math.nan}
+    event = UserDataChanged(
+        email_id="E1", by="a", operation=Operation.ATTACH_USER_DATA, user_data=values
+    )
+    text = event_to_json(event)
+    assert '"up":Infinity,"down":-Infinity,"nan":NaN' in text
+    assert json.loads(text)["user_data"]["up"] == math.inf
+    decoded = event_from_json(text)
+    assert isinstance(decoded, UserDataChanged)
+    assert decoded.user_data["up"] == math.inf
+    assert decoded.user_data["down"] == -math.inf
+    nan = decoded.user_data["nan"]
+    assert isinstance(nan, float)
+    assert math.isnan(nan)
 
 
 @settings(max_examples=300)
@@ -626,6 +645,17 @@ def test_encoding_what_is_not_an_event_or_a_decision_is_a_type_error() -> None:
         events_to_jsonl([Refused(StatusCode.FORBIDDEN, "no")])  # type: ignore[list-item]
     with pytest.raises(TypeError, match="not a decision: 'yes'"):
         decision_to_json("yes")  # type: ignore[arg-type]
+
+
+def test_text_with_no_utf8_form_is_a_codec_error_when_written() -> None:
+    # json.loads accepts "\ud800" in a request body: half a surrogate pair, no UTF-8 form.
+    event = CommentAdded(email_id="E1", by="a", comment="x\ud800y")
+    with pytest.raises(CodecError, match=r"^cannot write the CommentAdded record: .*surrogate"):
+        event_to_json(event)
+    with pytest.raises(CodecError, match=r"^cannot write the CommentAdded record"):
+        events_to_jsonl([FocusSet(email_id="E1", by="a"), event])
+    with pytest.raises(CodecError, match=r"^cannot write the Refused record"):
+        decision_to_json(Refused(StatusCode.INVALID_VALUE, "\udfff"))
 
 
 def test_a_field_kind_without_a_json_form_is_refused_when_the_codec_is_built() -> None:
