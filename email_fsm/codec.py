@@ -189,6 +189,8 @@ def _short(value: object) -> str:
 
 def _problem(error: pydantic_core.ErrorDetails, kind: str) -> str:
     loc, kind_of_error, found = error["loc"], error["type"], error.get("input")
+    if loc:  # inside a decision: the records there are its events
+        kind = "event"
     if kind_of_error == "json_invalid":
         return f"not JSON: {error['ctx']['error']}" if "ctx" in error else "not JSON"
     if kind_of_error in ("dict_type", "model_type"):

@@ -603,7 +603,18 @@ def test_a_wrong_decision_record_is_refused_naming_the_problem() -> None:
     record = _accepted_record()
     del record["events"][0]["type"]
     assert _decision_error(record) == (
-        'no "type" at Accepted.events[0]: each decision record names its type'
+        'no "type" at Accepted.events[0]: each event record names its type'
+    )
+    record = _accepted_record()
+    record["events"][0]["type"] = "Offered"
+    assert _decision_error(record).startswith(
+        "unknown event type 'Offered' at Accepted.events[0] (known: 'EmailArrived',"
+    )
+    record = _accepted_record()
+    record["events"][0]["schema"] = 2
+    assert _decision_error(record) == (
+        "unknown schema version 2 of Accepted.events[0].EmailOffered"
+        " (this version of email_fsm reads 1)"
     )
     record = _accepted_record()
     record["emails"][0]["transfers"] = "0"
