@@ -288,14 +288,14 @@ def test_events_with_the_same_fields_decode_to_their_own_classes() -> None:
     assert type(event_from_json(event_to_json(accepted))) is InvitationAccepted
     both = events_from_jsonl(events_to_jsonl([offered, accepted]))
     assert [type(e) for e in both] == [EmailOffered, InvitationAccepted]
-    # And they replay differently: one invites, the other makes the agent the owner.
+    # And they replay to different emails: one invites the agent, the other makes them owner.
     arrived = EmailArrived(
         email_id="E1", phase=Phase.QUEUED, queue="q", content=Content(), user_data={}
     )
-    log = events_to_jsonl(
-        [arrived, InvitationAccepted(email_id="E1", phase=Phase.PROCESSING, agent="a")]
-    )
-    assert replay(events_from_jsonl(log))["E1"].owner == "a"
+    invited = replay(events_from_jsonl(events_to_jsonl([arrived, offered])))["E1"]
+    owned = replay(events_from_jsonl(events_to_jsonl([arrived, accepted])))["E1"]
+    assert (invited.invitee, invited.owner) == ("a", None)
+    assert (owned.invitee, owned.owner) == (None, "a")
 
 
 # A log written by one process replays in another.
