@@ -320,6 +320,17 @@ def test_webassembly_errors(fake_wasm: _FakeWasm) -> None:
         image("digraph {", "svg")
 
 
+def test_svg_in_webassembly_for_real(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # The diagrams extra's fallback itself (a development dependency): no `dot` on PATH.
+    monkeypatch.setenv("PATH", str(tmp_path))
+    source = dot(view="agent", changes_only=True)
+    svg = image(source, "svg").decode("utf-8")
+    assert svg_digest(svg) == dot_digest(source)
+    titles = set(re.findall(r'<g id="node\d+" class="node">\s*<title>([^<]*)</title>', svg))
+    assert titles == set(states("agent"))
+    assert "Reject (invitee)" in svg
+
+
 def test_the_package_binds_its_functions_not_its_modules() -> None:
     for name in ("edges", "image", "reference"):
         module = importlib.import_module(f"email_fsm.diagrams.{name}")
