@@ -298,7 +298,9 @@ def _validate(body: object) -> Any:
         raise (_missing(message) if missing else _invalid(message)) from None
 
 
-def _last_segment(uri: str, what: str) -> str:
+def _segments(uri: str, what: str) -> list[str]:
+    """The path segments of an ``http(s)`` URI with a host and a last segment, at least
+    two of them; else refused with 10."""
     parts = urlsplit(uri)
     segments = parts.path.rstrip("/").split("/")
     if (
@@ -308,7 +310,7 @@ def _last_segment(uri: str, what: str) -> str:
         or not segments[-1]
     ):
         raise _invalid(f"{what} {uri[:200]!r} is not a valid URI")
-    return segments[-1]
+    return segments
 
 
 _AGENT_COLLECTIONS = ("users", "contacts")
@@ -317,8 +319,9 @@ its Open Media page to ``contacts/<id>``."""
 
 
 def _agent(uri: str, what: str) -> str:
-    agent = _last_segment(uri, what)
-    if urlsplit(uri).path.rstrip("/").split("/")[-2] not in _AGENT_COLLECTIONS:
+    """The agent id of an agent URI, ``http://<host>/api/v2/users/<id>`` (or ``contacts/``)."""
+    *_, collection, agent = _segments(uri, what)
+    if collection not in _AGENT_COLLECTIONS:
         raise _invalid(f"{what} {uri[:200]!r} is not a users/ or contacts/ URI")
     return agent
 
@@ -327,7 +330,7 @@ def _queue(queue_uri: str | None, queue_name: str | None) -> str | None:
     if queue_uri is not None and queue_name is not None:
         raise _invalid("give queueUri or queueName, not both")
     if queue_uri is not None:
-        return _last_segment(queue_uri, "queueUri")
+        return _segments(queue_uri, "queueUri")[-1]
     return queue_name
 
 
