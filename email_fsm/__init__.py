@@ -62,6 +62,16 @@ from .vocabulary import (
 )
 
 if TYPE_CHECKING:
+    from .codec import (
+        SCHEMA_VERSION,
+        CodecError,
+        decision_from_json,
+        decision_to_json,
+        event_from_json,
+        event_to_json,
+        events_from_jsonl,
+        events_to_jsonl,
+    )
     from .messages import GwsMessage
     from .requests import handle_request, parse_request
 
@@ -70,6 +80,14 @@ __version__ = "0.1.0"
 # The pydantic boundary loads on first use, so that `import email_fsm` stays cheap
 # (pydantic's models cost more to import than the rest of the package).
 _LAZY = {
+    "SCHEMA_VERSION": "codec",
+    "CodecError": "codec",
+    "decision_from_json": "codec",
+    "decision_to_json": "codec",
+    "event_from_json": "codec",
+    "event_to_json": "codec",
+    "events_from_jsonl": "codec",
+    "events_to_jsonl": "codec",
     "GwsMessage": "messages",
     "handle_request": "requests",
     "parse_request": "requests",
@@ -96,6 +114,7 @@ __all__ = [
     "ALLOWED",
     "DEFAULT_CONFIG",
     "ROWS",
+    "SCHEMA_VERSION",
     "TABLE",
     "TERMINAL_PHASES",
     "TERMINAL_VIEW_STATES",
@@ -108,6 +127,7 @@ __all__ = [
     "AttachUserData",
     "Attachment",
     "Cancel",
+    "CodecError",
     "Command",
     "Complete",
     "Config",
@@ -152,8 +172,14 @@ __all__ = [
     "allowed",
     "capabilities",
     "decide",
+    "decision_from_json",
+    "decision_to_json",
     "email_from_json",
     "email_to_json",
+    "event_from_json",
+    "event_to_json",
+    "events_from_jsonl",
+    "events_to_jsonl",
     "evolve",
     "handle_request",
     "is_terminal",
