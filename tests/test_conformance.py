@@ -2,7 +2,7 @@
 
 The samples are loaded from the raw documentation text through ``gws_docs``, which
 repairs the doc artifacts (docs/spec.md, GWS documentation samples). Comparisons ignore
-``referenceId`` where the docs took it from unrelated sessions; the uri is normalized by
+``referenceId`` where the docs took it from unrelated requests; the uri is normalized by
 the loader, or, with ``Config(uri_template=GWS_URI)``, compared exactly as GWS wrote it.
 
 The pages of GWS's sibling APIs (fixtures/gws/siblings: Open Media, Chat) show what the
@@ -58,7 +58,7 @@ def _data(notification: Notification) -> dict[str, Any]:
 
 def _seed_story(config: Config, email: dict[str, Any]) -> Notification:
     """The EmailTransfer page's story: the notification the transfer target receives
-    once it accepts (docs/spec.md, Notifications, the last point)."""
+    once it accepts (docs/spec.md, "Reproducing the GWS samples")."""
     c = ContactCenter(config=config)
     arrive = {
         "event": "Arrive",
