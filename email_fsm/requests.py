@@ -26,7 +26,7 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from types import MappingProxyType
-from typing import Annotated, Any, Literal, NamedTuple, cast, get_args
+from typing import Annotated, Any, Literal, NamedTuple, get_args
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, TypeAdapter, ValidationError
@@ -453,7 +453,7 @@ def _parse(
     config: Config,
 ) -> tuple[AgentCommand, Mapping[Any, Any], type[BaseModel]] | Refused:
     """The command, the body as loaded and the model it validated against, or a refusal."""
-    loaded: object = None
+    loaded: Any = None  # a Mapping once _validate has passed
     try:
         loaded = _load(body, config.limits.max_body_bytes)
         if config.strict_parameters:
@@ -471,7 +471,7 @@ def _parse(
         return Refused(
             bad.refused.code, f"{_operation_name(loaded)} refused{where}: {bad.refused.message}"
         )
-    return command, cast("Mapping[Any, Any]", loaded), type(request)  # _validate checked
+    return command, loaded, type(request)
 
 
 def parse_request(
