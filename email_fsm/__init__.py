@@ -73,7 +73,7 @@ if TYPE_CHECKING:
         events_to_jsonl,
     )
     from .messages import GwsMessage
-    from .requests import handle_request, parse_request
+    from .requests import ParsedRequest, handle_request, parse_request, parse_request_ignoring
 
 __version__ = "0.1.0"
 
@@ -91,6 +91,8 @@ _LAZY = {
     "GwsMessage": "messages",
     "handle_request": "requests",
     "parse_request": "requests",
+    "ParsedRequest": "requests",
+    "parse_request_ignoring": "requests",
 }
 
 
@@ -145,6 +147,7 @@ __all__ = [
     "Notification",
     "NotificationType",
     "Offer",
+    "ParsedRequest",
     "Operation",
     "Permissions",
     "Phase",
@@ -186,6 +189,7 @@ __all__ = [
     "max_transfers",
     "no_transfer_back",
     "parse_request",
+    "parse_request_ignoring",
     "permissions",
     "replay",
     "require_disposition",
