@@ -159,7 +159,9 @@ def test_revoke_returns_the_email_to_its_queue(c: ContactCenter) -> None:
     before = invited(c)
     decision = c.execute(Revoke(email_id="E1"))
     assert c.emails["E1"] == replace(before, phase=Phase.QUEUED, invitee=None, queue="inbound")
-    assert sent_to(decision) == [("a", message("StatusChange", gone("E1", "Revoked", INBOUND_CONTENT)))]
+    assert sent_to(decision) == [
+        ("a", message("StatusChange", gone("E1", "Revoked", INBOUND_CONTENT)))
+    ]
 
 
 # ----------------------------------------------------------------- invitations
@@ -195,7 +197,9 @@ def test_reject_requeues_and_records_the_rejection(c: ContactCenter) -> None:
     assert c.emails["E1"] == replace(
         before, phase=Phase.QUEUED, invitee=None, queue="inbound", rejected_by=frozenset({"a"})
     )
-    assert sent_to(decision) == [("a", message("StatusChange", gone("E1", "Completed", INBOUND_CONTENT), 3))]
+    assert sent_to(decision) == [
+        ("a", message("StatusChange", gone("E1", "Completed", INBOUND_CONTENT), 3))
+    ]
     assert type(accepted(decision).events[0]).__name__ == "InvitationRejected"
 
 
@@ -248,7 +252,9 @@ def test_transfer_to_a_queue_queues_it(c: ContactCenter) -> None:
         transfers=1,
         last_transferred_by="a",
     )
-    assert sent_to(decision) == [("a", message("StatusChange", gone("E1", "Completed", INBOUND_CONTENT)))]
+    assert sent_to(decision) == [
+        ("a", message("StatusChange", gone("E1", "Completed", INBOUND_CONTENT)))
+    ]
 
 
 def test_transfer_of_a_draft(c: ContactCenter) -> None:
@@ -273,14 +279,18 @@ def test_complete_finishes_the_email(c: ContactCenter) -> None:
     email = c.emails["E1"]
     assert email == replace(before, phase=Phase.COMPLETED, owner=None, invitee=None)
     assert email.is_terminal
-    assert sent_to(decision) == [("a", message("StatusChange", gone("E1", "Completed", INBOUND_CONTENT), 8))]
+    assert sent_to(decision) == [
+        ("a", message("StatusChange", gone("E1", "Completed", INBOUND_CONTENT), 8))
+    ]
 
 
 def test_complete_with_queue_queues_it_for_further_processing(c: ContactCenter) -> None:
     before = processing(c)
     decision = c.execute(Complete(actor="a", email_id="E1", queue="qa"))
     assert c.emails["E1"] == replace(before, phase=Phase.QUEUED, queue="qa", owner=None)
-    assert sent_to(decision) == [("a", message("StatusChange", gone("E1", "Completed", INBOUND_CONTENT)))]
+    assert sent_to(decision) == [
+        ("a", message("StatusChange", gone("E1", "Completed", INBOUND_CONTENT)))
+    ]
 
 
 # ----------------------------------------------------------------- reply / create
@@ -498,7 +508,9 @@ def test_send_hands_the_draft_over(c: ContactCenter) -> None:
     before = composing_with_recipient(c)
     decision = c.execute(Send(actor="a", email_id="D1", queue="outbound", reference_id=2))
     assert c.emails["D1"] == replace(before, phase=Phase.SENT, owner=None, queue="outbound")
-    assert sent_to(decision) == [("a", message("StatusChange", gone("D1", "Sent", SENT_CONTENT), 2))]
+    assert sent_to(decision) == [
+        ("a", message("StatusChange", gone("D1", "Sent", SENT_CONTENT), 2))
+    ]
 
 
 def test_send_saves_the_given_email_first(c: ContactCenter) -> None:
