@@ -3,7 +3,8 @@
 :func:`email_fsm.decide` addresses each :class:`Notification` to one agent. Rendering to
 the GWS shape (``docs/spec.md``, "Notifications") happens on demand: :meth:`Notification.to_json`
 builds the JSON text, :meth:`Notification.to_model` the typed pydantic models of
-:mod:`email_fsm.messages`:
+:mod:`email_fsm.messages`, both from the email object :func:`email_object` renders (the
+one renderer, which :mod:`email_fsm.views` uses too):
 
 - ``{"channel": "/v2/me/emails", "data": {"messageType": "EmailStateChangeMessage",
   "notificationType": ..., "referenceId": ..., "email": {...}}}``;
@@ -41,7 +42,7 @@ from .vocabulary import (
 if TYPE_CHECKING:
     from .messages import GwsEmail, GwsMessage
 
-__all__ = ["CHANNEL", "Notification", "notify"]
+__all__ = ["CHANNEL", "Notification", "email_object", "notify"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -89,7 +90,14 @@ class Notification:
         }
         if self.reference_id is not None:
             data["referenceId"] = self.reference_id
-        data["email"] = self._email_fields(plain=True)
+        kind = self.type
+        data["email"] = email_object(
+            self.email,
+            state=self.state,
+            capabilities=self.capabilities,
+            config=self.config,
+            show_attachments=kind is _ADDED or kind is _REMOVED,
+        )
         from pydantic_core import to_json  # imported on first use, not with the package
 
         return to_json({"channel": CHANNEL, "data": data}).decode()
@@ -97,7 +105,15 @@ class Notification:
     def _email_model(self) -> GwsEmail:
         from .messages import GwsAttachment, GwsEmail
 
-        fields = self._email_fields(plain=False)
+        kind = self.type
+        fields = email_object(
+            self.email,
+            state=self.state,
+            capabilities=self.capabilities,
+            config=self.config,
+            show_attachments=kind is _ADDED or kind is _REMOVED,
+            plain=False,
+        )
         if "attachments" in fields:
             fields["attachments"] = [
                 GwsAttachment.model_construct(_fields_set=set(a), **a)
@@ -105,44 +121,69 @@ class Notification:
             ]
         return GwsEmail.model_construct(**fields)
 
-    def _email_fields(self, *, plain: bool) -> dict[str, Any]:
-        """The email object's set fields, in GwsEmail's order: for the model, or (``plain``)
-        as JSON values, ``from`` by its alias and the enums as their strings (pydantic's
-        serializer takes the slow path for an enum)."""
-        email = self.email
-        config = self.config
-        uri = config.uri_template.format(baseUrl=config.base_url, id=email.id)
-        fields: dict[str, Any] = {
-            "id": email.id,
-            "state": str(self.state) if plain else self.state,
-            "capabilities": [str(op) for op in self.capabilities]
-            if plain
-            else list(self.capabilities),
-            "uri": uri,
-        }
-        content = email.content
-        for name, plain_key, model_key in _CONTENT_KEYS:
-            value = getattr(content, name)
-            if value is not None and value != ():  # no value, or no address: not shown
-                fields[plain_key if plain else model_key] = (
-                    list(value) if isinstance(value, tuple) else value
-                )
-        if email.comment is not None:
-            fields["comment"] = email.comment
-        if email.user_data or config.extended_fields:
-            fields["userData"] = dict(email.user_data)
-        if email.attachments or self.type in _ATTACHMENT_TYPES:
-            fields["attachments"] = [
-                _attachment(a, f"{uri}/attachments/{a.id}") for a in email.attachments
-            ]
-        if email.direction is Direction.INBOUND:
-            fields["revelantResponseTemplateGroups"] = []
-        if config.extended_fields:
-            fields["emailType"] = str(email.direction) if plain else email.direction
-            if email.owner is not None:
-                fields["assignedTo"] = email.owner
-            fields["suggestedQueueUris"] = []
-        return fields
+
+def email_object(
+    email: Email,
+    *,
+    state: ViewState,
+    capabilities: tuple[Operation, ...],
+    config: Config = DEFAULT_CONFIG,
+    show_attachments: bool = False,
+    plain: bool = True,
+) -> dict[str, Any]:
+    """The GWS email object of ``email``, seen in ``state`` with ``capabilities``.
+
+    The one renderer of the email object, for notifications and for
+    :mod:`email_fsm.views`: ``id``, ``state``, ``capabilities``, ``uri`` (from
+    ``config.uri_template``), every content field that has a value, ``comment``,
+    ``userData`` when not empty, ``attachments`` when not empty or ``show_attachments``
+    (AttachmentAdded and AttachmentRemoved notifications show it, possibly ``[]``),
+    ``revelantResponseTemplateGroups: []`` on inbound emails, and what
+    ``config.extended_fields`` adds. The fields come in GwsEmail's order.
+
+    ``plain`` (the default) gives JSON values: ``from`` by its GWS name, the enums as
+    their strings (pydantic's serializer takes the slow path for an enum). ``plain=False``
+    gives the values for ``GwsEmail.model_construct``: ``from_``, the enum members.
+
+    >>> from email_fsm import Content, Direction, Email, Phase, ViewState, capabilities
+    >>> e = Email(id="E1", direction=Direction.INBOUND, phase=Phase.INVITED, queue="q",
+    ...           invitee="a", content=Content(subject="Hello"))
+    >>> obj = email_object(e, state=ViewState.INVITED, capabilities=capabilities(e, "a"))
+    >>> list(obj)
+    ['id', 'state', 'capabilities', 'uri', 'subject', 'revelantResponseTemplateGroups']
+    >>> obj["state"], obj["capabilities"], obj["uri"]
+    ('Invited', ['Accept', 'Reject'], 'http://localhost:8080/api/v2/me/emails/E1')
+    """
+    uri = config.uri_template.format(baseUrl=config.base_url, id=email.id)
+    fields: dict[str, Any] = {
+        "id": email.id,
+        "state": str(state) if plain else state,
+        "capabilities": [str(op) for op in capabilities] if plain else list(capabilities),
+        "uri": uri,
+    }
+    content = email.content
+    for name, plain_key, model_key in _CONTENT_KEYS:
+        value = getattr(content, name)
+        if value is not None and value != ():  # no value, or no address: not shown
+            fields[plain_key if plain else model_key] = (
+                list(value) if isinstance(value, tuple) else value
+            )
+    if email.comment is not None:
+        fields["comment"] = email.comment
+    if email.user_data or config.extended_fields:
+        fields["userData"] = dict(email.user_data)
+    if email.attachments or show_attachments:
+        fields["attachments"] = [
+            _attachment(a, f"{uri}/attachments/{a.id}") for a in email.attachments
+        ]
+    if email.direction is Direction.INBOUND:
+        fields["revelantResponseTemplateGroups"] = []
+    if config.extended_fields:
+        fields["emailType"] = str(email.direction) if plain else email.direction
+        if email.owner is not None:
+            fields["assignedTo"] = email.owner
+        fields["suggestedQueueUris"] = []
+    return fields
 
 
 _CONTENT_KEYS = tuple((name, gws_name(name), gws_attribute(name)) for name in CONTENT_FIELDS)
@@ -219,6 +260,6 @@ _ALWAYS = Branch.ALWAYS
 _ACTOR = Recipient.ACTOR
 _TARGET = Recipient.TARGET
 
-_ATTACHMENT_TYPES = frozenset(
-    {NotificationType.ATTACHMENT_ADDED, NotificationType.ATTACHMENT_REMOVED}
-)
+_ADDED = NotificationType.ATTACHMENT_ADDED
+_REMOVED = NotificationType.ATTACHMENT_REMOVED
+"""The notifications whose email object always shows ``attachments``, possibly ``[]``."""
