@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from types import MappingProxyType
 from typing import Annotated, Any, Literal, NamedTuple, get_args
@@ -246,18 +246,25 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-def _too_big(size: int, limit: int) -> _BadRequest:
-    return _invalid(f"request body is {size} bytes (limit {limit})")
+def _too_big(size: int, limit: int, what: str) -> _BadRequest:
+    return _invalid(f"{what} is {size} bytes (limit {limit})")
 
 
-def _json(text: str) -> object:
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+"""One decoder for every body: ``json.loads`` with a ``parse_constant`` would build a new
+one (and its scanner) on each call."""
+
+
+def _json(text: str, what: str) -> object:
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        if text.startswith("\ufeff"):  # as json.loads refuses it
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+        return _DECODER.decode(text)
     except (ValueError, RecursionError) as error:
-        raise _invalid(f"request body is not JSON: {str(error)[:200]}") from None
+        raise _invalid(f"{what} is not JSON: {str(error)[:200]}") from None
 
 
-def _load(body: object, limit: int) -> object:
+def _load(body: object, limit: int, what: str = "request body") -> object:
     """``body`` as a JSON value: text and bytes measured against ``limit``, then parsed."""
     if isinstance(body, str):
         # UTF-8 takes one to four bytes a character, an ASCII str one (isascii() is
@@ -265,17 +272,17 @@ def _load(body: object, limit: int) -> object:
         if len(body) * 4 > limit:
             size = len(body) if body.isascii() else len(body.encode("utf-8", "surrogatepass"))
             if size > limit:
-                raise _too_big(size, limit)
-        return _json(body)
+                raise _too_big(size, limit, what)
+        return _json(body, what)
     if isinstance(body, (bytes, bytearray, memoryview)):
         size = body.nbytes if isinstance(body, memoryview) else len(body)
         if size > limit:
-            raise _too_big(size, limit)
+            raise _too_big(size, limit, what)
         try:
             text = bytes(body).decode("utf-8")
         except UnicodeDecodeError as error:
-            raise _invalid(f"request body is not UTF-8: {error.reason}") from None
-        return _json(text)
+            raise _invalid(f"{what} is not UTF-8: {error.reason}") from None
+        return _json(text, what)
     return body
 
 
@@ -354,6 +361,96 @@ def _transfer(request: _Transfer, common: dict[str, Any]) -> Transfer:
     return Transfer(**common, agent=_agent(value, name))
 
 
+class _NewId:
+    """The id of the email a request creates: the caller's ``new_email_id``, or one its
+    ``new_id`` factory makes, called once, when nothing else can refuse the body."""
+
+    __slots__ = ("factory", "given")
+
+    def __init__(self, given: str | None, factory: Callable[[], str] | None) -> None:
+        self.given = given
+        self.factory = factory
+
+    def check(self) -> None:
+        """Refuse with 1 when the caller gave neither an id nor a factory."""
+        if self.given is None and self.factory is None:
+            raise _missing("newEmailId is required")
+
+    def take(self) -> str:
+        """The new id (the factory called, when there is one); :meth:`check` first."""
+        if self.factory is not None:
+            return self.factory()
+        assert self.given is not None
+        return self.given
+
+
+_Converter = Callable[[Any, dict[str, Any], _NewId], AgentCommand]
+
+
+def _reply_converter(kind: type[Reply] | type[ReplyAll]) -> _Converter:
+    def convert(request: Any, common: dict[str, Any], new: _NewId) -> AgentCommand:
+        new.check()
+        queue = _queue(request.queueUri, request.queueName)
+        return kind(
+            **common,
+            new_email_id=new.take(),
+            queue=queue,
+            body=request.body,
+            body_as_plain_text=request.bodyAsPlainText,
+            mime=request.mime,
+            user_data=request.userData or {},
+            subject_prefix=request.subjectPrefix,
+            reply_to_start_line=request.replyToStartLine,
+            quote_original=bool(request.quoteOriginal),
+            indent_character=request.indentCharacter,
+        )
+
+    return convert
+
+
+def _send(request: Any, common: dict[str, Any], new: _NewId) -> AgentCommand:
+    fields = None if request.email is None else request.email.fields()
+    return Send(**common, queue=request.queueName, fields=fields, save_lar=request.saveLAR)
+
+
+def _delete_user_data(request: Any, common: dict[str, Any], new: _NewId) -> AgentCommand:
+    if request.keys is not None and request.userData is not None:
+        raise _invalid("give keys or userData, not both")
+    keys = request.keys if request.keys is not None else list(request.userData or ())
+    return DeleteUserData(**common, keys=tuple(keys))
+
+
+_CONVERTERS: Mapping[type[BaseModel], _Converter] = {
+    _Accept: lambda r, common, new: Accept(**common, save_lar=r.saveLAR),
+    _Reject: lambda r, common, new: Reject(**common),
+    _Transfer: lambda r, common, new: _transfer(r, common),
+    _Complete: lambda r, common, new: Complete(**common, queue=r.queueName, save_lar=r.saveLAR),
+    _Reply: _reply_converter(Reply),
+    _ReplyAll: _reply_converter(ReplyAll),
+    _Save: lambda r, common, new: Save(**common, fields=r.email.fields()),
+    _Send: _send,
+    _Cancel: lambda r, common, new: Cancel(**common),
+    _AddAttachment: lambda r, common, new: AddAttachment(
+        **common, document_id=r.documentId, name=r.name, size=r.size, mime=r.mime
+    ),
+    _RemoveAttachment: lambda r, common, new: RemoveAttachment(**common, document_id=r.documentId),
+    _AttachUserData: lambda r, common, new: AttachUserData(**common, user_data=r.userData),
+    _UpdateUserData: lambda r, common, new: UpdateUserData(**common, user_data=r.userData),
+    _DeleteUserData: _delete_user_data,
+    _SetDisposition: lambda r, common, new: SetDisposition(
+        **common, disposition=r.disposition, key=r.dispositionKey
+    ),
+    _AddComment: lambda r, common, new: AddComment(**common, comment=r.comment),
+    _SetInFocus: lambda r, common, new: SetInFocus(**common),
+}
+"""How each request model (but Create's) becomes its command, given the ``actor``,
+``email_id`` and ``reference_id`` every command takes: one lookup by the model's class."""
+
+
+_CREATING: frozenset[type[BaseModel]] = frozenset({_Create, _Reply, _ReplyAll})
+"""The request models whose command creates an email."""
+
+
 def _need(value: str | None, name: str) -> str:
     if value is None:
         raise _missing(f"{name} is required")
@@ -365,15 +462,17 @@ def _command(
     *,
     actor: str,
     email_id: str | None,
-    new_email_id: str | None,
+    new: _NewId,
     reference_id: int | None,
 ) -> AgentCommand:
-    if isinstance(request, _Create):
+    if type(request) is _Create:
+        new.check()
+        queue = _queue(request.queueUri, request.queueName)
         return Create(
             actor=actor,
-            email_id=_need(new_email_id, "newEmailId"),
+            email_id=new.take(),
             reference_id=reference_id,
-            queue=_queue(request.queueUri, request.queueName),
+            queue=queue,
             parent_id=request.parentId,
             user_data=request.userData or {},
         )
@@ -382,65 +481,7 @@ def _command(
         "email_id": _need(email_id, "emailId"),
         "reference_id": reference_id,
     }
-    match request:
-        case _Accept():
-            return Accept(**common, save_lar=request.saveLAR)
-        case _Reject():
-            return Reject(**common)
-        case _Transfer():
-            return _transfer(request, common)
-        case _Complete():
-            return Complete(**common, queue=request.queueName, save_lar=request.saveLAR)
-        case _ReplyBody():
-            kind = ReplyAll if isinstance(request, _ReplyAll) else Reply
-            return kind(
-                **common,
-                new_email_id=_need(new_email_id, "newEmailId"),
-                queue=_queue(request.queueUri, request.queueName),
-                body=request.body,
-                body_as_plain_text=request.bodyAsPlainText,
-                mime=request.mime,
-                user_data=request.userData or {},
-                subject_prefix=request.subjectPrefix,
-                reply_to_start_line=request.replyToStartLine,
-                quote_original=bool(request.quoteOriginal),
-                indent_character=request.indentCharacter,
-            )
-        case _Save():
-            return Save(**common, fields=request.email.fields())
-        case _Send():
-            fields = None if request.email is None else request.email.fields()
-            return Send(**common, queue=request.queueName, fields=fields, save_lar=request.saveLAR)
-        case _Cancel():
-            return Cancel(**common)
-        case _AddAttachment():
-            return AddAttachment(
-                **common,
-                document_id=request.documentId,
-                name=request.name,
-                size=request.size,
-                mime=request.mime,
-            )
-        case _RemoveAttachment():
-            return RemoveAttachment(**common, document_id=request.documentId)
-        case _AttachUserData():
-            return AttachUserData(**common, user_data=request.userData)
-        case _UpdateUserData():
-            return UpdateUserData(**common, user_data=request.userData)
-        case _DeleteUserData():
-            if request.keys is not None and request.userData is not None:
-                raise _invalid("give keys or userData, not both")
-            keys = request.keys if request.keys is not None else list(request.userData or ())
-            return DeleteUserData(**common, keys=tuple(keys))
-        case _SetDisposition():
-            return SetDisposition(
-                **common, disposition=request.disposition, key=request.dispositionKey
-            )
-        case _AddComment():
-            return AddComment(**common, comment=request.comment)
-        case _SetInFocus():
-            return SetInFocus(**common)
-    raise AssertionError(f"unhandled request {request!r}")  # pragma: no cover
+    return _CONVERTERS[type(request)](request, common, new)
 
 
 def _parse(
@@ -448,7 +489,7 @@ def _parse(
     *,
     actor: str,
     email_id: str | None,
-    new_email_id: str | None,
+    new: _NewId,
     reference_id: int | None,
     config: Config,
 ) -> tuple[AgentCommand, Mapping[Any, Any], type[BaseModel]] | Refused:
@@ -460,11 +501,7 @@ def _parse(
             _refuse_unknown(loaded)
         request = _validate(loaded)
         command = _command(
-            request,
-            actor=actor,
-            email_id=email_id,
-            new_email_id=new_email_id,
-            reference_id=reference_id,
+            request, actor=actor, email_id=email_id, new=new, reference_id=reference_id
         )
     except _BadRequest as bad:
         where = f" for email {email_id}" if email_id is not None else ""
@@ -474,12 +511,19 @@ def _parse(
     return command, loaded, type(request)
 
 
+def _new_id(new_email_id: str | None, new_id: Callable[[], str] | None) -> _NewId:
+    if new_email_id is not None and new_id is not None:
+        raise TypeError("give new_email_id or new_id, not both")
+    return _NewId(new_email_id, new_id)
+
+
 def parse_request(
     body: object,
     *,
     actor: str,
     email_id: str | None = None,
     new_email_id: str | None = None,
+    new_id: Callable[[], str] | None = None,
     reference_id: int | None = None,
     config: Config = DEFAULT_CONFIG,
 ) -> AgentCommand | Refused:
@@ -487,21 +531,24 @@ def parse_request(
 
     ``email_id`` is the ``{id}`` of the request URL (not needed for Create);
     ``new_email_id`` the id the caller chose for an email the request creates (Create,
-    Reply, ReplyAll). ``config`` gives the body size limit and says whether an unknown
-    parameter is refused; when it is not, it is dropped here, and
-    :func:`parse_request_ignoring` names it.
+    Reply, ReplyAll), or ``new_id`` a function that makes one: it is called once, and only
+    when the body parses into one of those (giving both is a ``TypeError``). ``config``
+    gives the body size limit and says whether an unknown parameter is refused; when it is
+    not, it is dropped here, and :func:`parse_request_ignoring` names it.
 
     >>> parse_request({"operationName": "Transfer", "queueName": "q"},
     ...               actor="a", email_id="E1")
     Transfer(actor='a', email_id='E1', reference_id=None, agent=None, queue='q')
     >>> parse_request('{"operationName": "Fly"}', actor="a", email_id="E1").code
     <StatusCode.INVALID_VALUE: 10>
+    >>> parse_request({"operationName": "Create"}, actor="a", new_id=lambda: "D1").email_id
+    'D1'
     """
     parsed = _parse(
         body,
         actor=actor,
         email_id=email_id,
-        new_email_id=new_email_id,
+        new=_new_id(new_email_id, new_id),
         reference_id=reference_id,
         config=config,
     )
@@ -524,6 +571,7 @@ def parse_request_ignoring(
     actor: str,
     email_id: str | None = None,
     new_email_id: str | None = None,
+    new_id: Callable[[], str] | None = None,
     reference_id: int | None = None,
     config: Config = DEFAULT_CONFIG,
 ) -> ParsedRequest | Refused:
@@ -542,7 +590,7 @@ def parse_request_ignoring(
         body,
         actor=actor,
         email_id=email_id,
-        new_email_id=new_email_id,
+        new=_new_id(new_email_id, new_id),
         reference_id=reference_id,
         config=config,
     )
@@ -571,6 +619,7 @@ def handle_request(
     actor: str,
     email_id: str | None = None,
     new_email_id: str | None = None,
+    new_id: Callable[[], str] | None = None,
     reference_id: int | None = None,
     config: Config = DEFAULT_CONFIG,
     policies: Sequence[Policy] = (),
@@ -581,7 +630,12 @@ def handle_request(
     id is free (18), the request's shape (10/1), then everything :func:`~email_fsm.decide`
     checks. An accepted decision names the parameters the model ignored in its
     ``ignored`` (unless ``config.strict_parameters`` refused them).
+
+    The id of an email the request creates is ``new_email_id``, or what ``new_id``
+    returns: it is called once, and only for a body that parses into a Create, Reply or
+    ReplyAll; an id it returns that is taken is refused with 18 too (after the shape).
     """
+    new = _new_id(new_email_id, new_id)
     if email_id is not None and email_id not in emails:
         return Refused(
             StatusCode.NOT_FOUND,
@@ -596,13 +650,23 @@ def handle_request(
         body,
         actor=actor,
         email_id=email_id,
-        new_email_id=new_email_id,
+        new=new,
         reference_id=reference_id,
         config=config,
     )
     if isinstance(parsed, Refused):
         return parsed
     command, loaded, model = parsed
+    if new_id is not None and model in _CREATING:
+        if isinstance(command, (Reply, ReplyAll)):
+            created = command.new_email_id
+        else:
+            created = command.email_id
+        if created in emails:
+            return Refused(
+                StatusCode.ALREADY_EXISTS,
+                f"{_operation_name(loaded)} refused: email {created} already exists",
+            )
     decision = decide(emails, command, config=config, policies=policies)
     if isinstance(decision, Accepted):
         ignored = _ignored(loaded, _KNOWN[model])

@@ -313,3 +313,16 @@ def test_handle_request_runs_the_whole_path() -> None:
     )
     assert accepted(decision).emails[0].phase is Phase.PROCESSING
     assert c.emails["E1"].phase is Phase.INVITED  # handle_request itself stores nothing
+
+
+@pytest.mark.parametrize("kind", [str, bytes])
+def test_a_body_with_a_byte_order_mark_is_not_json(kind: type) -> None:
+    text = '\ufeff{"operationName": "Accept"}'
+    body = text if kind is str else text.encode()
+    refused = parse_request(body, actor="a", email_id="E1")
+    assert isinstance(refused, Refused)
+    assert refused.code is StatusCode.INVALID_VALUE
+    assert refused.message == (
+        "request refused for email E1: request body is not JSON: "
+        "Unexpected UTF-8 BOM (decode using utf-8-sig): line 1 column 1 (char 0)"
+    )

@@ -403,11 +403,17 @@ class _CountingAdapter:
         self.validate_python = _Counting(adapter.validate_python)
 
 
+class _CountingDecoder:
+    def __init__(self, decoder: json.JSONDecoder) -> None:
+        self.decode = _Counting(decoder.decode)
+
+
 @pytest.fixture
 def counted(monkeypatch: pytest.MonkeyPatch) -> tuple[_Counting, _Counting]:
     """Count the JSON parses and the model validations of the requests module."""
-    loads = _Counting(json.loads)
-    monkeypatch.setattr(json, "loads", loads)  # the module calls json.loads
+    decoder = _CountingDecoder(requests_module._DECODER)
+    monkeypatch.setattr(requests_module, "_DECODER", decoder)  # the module's one decoder
+    loads = decoder.decode
     adapter = _CountingAdapter(requests_module._ADAPTER)
     monkeypatch.setattr(requests_module, "_ADAPTER", adapter)
     return loads, adapter.validate_python
