@@ -58,6 +58,7 @@ class FrozenEmail:
     rejected_by: frozenset[str] = _NOBODY
     transfers: int = 0
     last_transferred_by: str | None = None
+    version: int = 0
 
 
 class FrozenLimit:
@@ -75,7 +76,22 @@ class FrozenLimit:
         emails = self.emails
         if email_id in emails:
             return False
-        emails[email_id] = FrozenEmail(email_id, _IN, _TABLE[None, "Arrive"][0], queue)
+        emails[email_id] = FrozenEmail(
+            email_id,
+            _IN,
+            _TABLE[None, "Arrive"][0],
+            queue,
+            None,
+            None,
+            _EMPTY,
+            {},
+            None,
+            (),
+            _NOBODY,
+            0,
+            None,
+            1,
+        )
         return True
 
     def offer(self, email_id: str, agent: str) -> bool:
@@ -99,6 +115,7 @@ class FrozenLimit:
             e.rejected_by,
             e.transfers,
             e.last_transferred_by,
+            e.version + 1,
         )
         return True
 
@@ -125,6 +142,7 @@ class FrozenLimit:
             e.rejected_by,
             e.transfers,
             e.last_transferred_by,
+            e.version + 1,
         )
         return True
 
@@ -151,6 +169,7 @@ class FrozenLimit:
             e.rejected_by,
             e.transfers,
             e.last_transferred_by,
+            e.version + 1,
         )
         return True
 
@@ -179,6 +198,7 @@ class FrozenLimit:
             e.rejected_by,
             e.transfers + 1,
             actor,
+            e.version + 1,
         )
         return True
 
@@ -205,6 +225,7 @@ class FrozenLimit:
             e.rejected_by,
             e.transfers,
             e.last_transferred_by,
+            e.version + 1,
         )
         return True
 
@@ -226,6 +247,7 @@ class MutableEmail:
         "rejected_by",
         "transfers",
         "user_data",
+        "version",
     )
 
     def __init__(self, email_id: str, direction: Direction, phase: Phase, queue: str) -> None:
@@ -242,6 +264,7 @@ class MutableEmail:
         self.rejected_by = _NOBODY
         self.transfers = 0
         self.last_transferred_by: str | None = None
+        self.version = 1
 
 
 class MutableLimit:
@@ -271,6 +294,7 @@ class MutableLimit:
             return False
         e.phase = row[0]
         e.invitee = agent
+        e.version += 1
         return True
 
     def accept(self, email_id: str, actor: str) -> bool:
@@ -285,6 +309,7 @@ class MutableLimit:
         e.phase = row[0] if e.direction is _IN else row[1]
         e.owner = actor
         e.invitee = None
+        e.version += 1
         return True
 
     def add_comment(self, email_id: str, actor: str, comment: str) -> bool:
@@ -297,6 +322,7 @@ class MutableLimit:
         if row is None:
             return False
         e.comment = comment
+        e.version += 1
         return True
 
     def transfer(self, email_id: str, actor: str, agent: str) -> bool:
@@ -315,6 +341,7 @@ class MutableLimit:
         e.invitee = agent
         e.transfers += 1
         e.last_transferred_by = actor
+        e.version += 1
         return True
 
     def complete(self, email_id: str, actor: str) -> bool:
@@ -328,4 +355,5 @@ class MutableLimit:
             return False
         e.phase = row[0]
         e.owner = None
+        e.version += 1
         return True

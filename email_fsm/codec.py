@@ -323,7 +323,7 @@ def decision_to_json(decision: Decision) -> str:
     ``Accepted``: its ``events`` (each as :func:`event_to_json` writes it), ``emails``
     (as :func:`~email_fsm.email_to_json` writes them), ``notifications`` (every field:
     recipient, type, state, the whole email, capabilities, reference_id and the config
-    it renders with) and ``ignored``. ``Refused``: its ``code`` (a number) and
+    it renders with), ``ignored`` and ``decided_on``. ``Refused``: its ``code`` (a number) and
     ``message``.
 
     >>> from email_fsm import Refused, StatusCode
@@ -341,6 +341,7 @@ def decision_to_json(decision: Decision) -> str:
             "emails": decision.emails,
             "notifications": decision.notifications,
             "ignored": decision.ignored,
+            "decided_on": decision.decided_on,
         }
     elif isinstance(decision, Refused):
         record = {

@@ -270,7 +270,8 @@ def _pipeline(checks: Sequence[Check]) -> _Run:
             "    branch, event = outcome",
             "    after = evolve(email if event.email_id == command.email_id else None, event)",
             "    notifications = notify(row, branch, command, email, after, config)",
-            "    return _accepted((event,), (after,), notifications)",
+            "    version = 0 if email is None else email.version",
+            "    return _accepted((event,), (after,), notifications, (), version)",
         ]
     )
     namespace: dict[str, Any] = {

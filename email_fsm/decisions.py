@@ -46,6 +46,11 @@ class Accepted:
     ignored: tuple[str, ...] = ()
     """Parameters of the GWS request that the model does not know and ignored (see
     :class:`~email_fsm.Config`'s ``strict_parameters``): worth a line in a server's log."""
+    decided_on: int = 0
+    """The version of the command's email (``command.email_id``) the decision read; 0
+    when the command creates that email. Store the decision only while the email still
+    has this version (and, when the decision creates an email, while its id is free);
+    otherwise decide again on the fresh email."""
 
     accepted: ClassVar[Literal[True]] = True
 

@@ -150,6 +150,11 @@ class Email:
     rejected_by: frozenset[str] = frozenset()
     transfers: int = 0
     last_transferred_by: str | None = None
+    version: int = 0
+    """How many events made the email what it is: 1 when it is created, one more per event
+    (an email built by hand starts at 0). A store that saves a decision only while the
+    email still has the version it was decided on (:attr:`Accepted.decided_on`) never
+    loses a concurrent change."""
 
     @property
     def holder(self) -> str | None:
@@ -222,10 +227,11 @@ def new_email(
     content: Content,
     user_data: UserData,
 ) -> Email:
-    """``Email(...)`` of a new email (no invitee, comment, attachments, transfers), fast.
+    """``Email(...)`` of a new email (no invitee, comment, attachments, transfers; version 1),
+    fast.
 
     >>> new_email("E1", Direction.INBOUND, Phase.QUEUED, "q", None, EMPTY_CONTENT, {}) == Email(
-    ...     id="E1", direction=Direction.INBOUND, phase=Phase.QUEUED, queue="q")
+    ...     id="E1", direction=Direction.INBOUND, phase=Phase.QUEUED, queue="q", version=1)
     True
     """
     new = _UnfrozenEmail()
@@ -242,6 +248,7 @@ def new_email(
     new.rejected_by = _NOBODY
     new.transfers = 0
     new.last_transferred_by = None
+    new.version = 1
     new.__class__ = Email
     email: Email = new
     return email
@@ -262,6 +269,7 @@ def changed(
     rejected_by: frozenset[str] | _Keep = KEEP,
     transfers: int | _Keep = KEEP,
     last_transferred_by: str | _Keep | None = KEEP,
+    version: int | _Keep = KEEP,
 ) -> Email:
     """``dataclasses.replace(email, ...)``, fast: the decider's hot path.
 
@@ -287,6 +295,7 @@ def changed(
     new.last_transferred_by = (
         email.last_transferred_by if last_transferred_by is KEEP else last_transferred_by
     )
+    new.version = email.version if version is KEEP else version
     new.__class__ = Email
     result: Email = new
     return result

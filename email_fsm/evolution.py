@@ -71,15 +71,15 @@ def _evolve_created(email: Email | None, e: EmailCreated | ReplyCreated) -> Emai
 
 
 def _evolve_offered(email: Email, e: EmailOffered) -> Email:
-    return changed(email, phase=e.phase, invitee=e.agent)
+    return changed(email, phase=e.phase, invitee=e.agent, version=email.version + 1)
 
 
 def _evolve_revoked(email: Email, e: InvitationRevoked) -> Email:
-    return changed(email, phase=e.phase, invitee=None, queue=e.queue)
+    return changed(email, phase=e.phase, invitee=None, queue=e.queue, version=email.version + 1)
 
 
 def _evolve_accepted(email: Email, e: InvitationAccepted) -> Email:
-    return changed(email, phase=e.phase, owner=e.agent, invitee=None)
+    return changed(email, phase=e.phase, owner=e.agent, invitee=None, version=email.version + 1)
 
 
 def _evolve_rejected(email: Email, e: InvitationRejected) -> Email:
@@ -89,6 +89,7 @@ def _evolve_rejected(email: Email, e: InvitationRejected) -> Email:
         invitee=None,
         queue=e.queue,
         rejected_by=email.rejected_by | {e.agent},
+        version=email.version + 1,
     )
 
 
@@ -100,6 +101,7 @@ def _evolve_to_agent(email: Email, e: TransferredToAgent) -> Email:
         invitee=e.agent,
         transfers=email.transfers + 1,
         last_transferred_by=e.by,
+        version=email.version + 1,
     )
 
 
@@ -111,43 +113,57 @@ def _evolve_to_queue(email: Email, e: TransferredToQueue) -> Email:
         queue=e.queue,
         transfers=email.transfers + 1,
         last_transferred_by=e.by,
+        version=email.version + 1,
     )
 
 
 def _evolve_completed(email: Email, e: EmailCompleted) -> Email:
-    return changed(email, phase=e.phase, owner=None, queue=e.queue or email.queue)
+    return changed(
+        email, phase=e.phase, owner=None, queue=e.queue or email.queue, version=email.version + 1
+    )
 
 
 def _evolve_saved(email: Email, e: EmailSaved) -> Email:
-    return changed(email, content=e.content)
+    return changed(email, content=e.content, version=email.version + 1)
 
 
 def _evolve_sent(email: Email, e: EmailSent) -> Email:
-    return changed(email, phase=e.phase, owner=None, queue=e.queue, content=e.content)
+    return changed(
+        email,
+        phase=e.phase,
+        owner=None,
+        queue=e.queue,
+        content=e.content,
+        version=email.version + 1,
+    )
 
 
 def _evolve_canceled(email: Email, e: EmailCanceled) -> Email:
-    return changed(email, phase=e.phase, owner=None)
+    return changed(email, phase=e.phase, owner=None, version=email.version + 1)
 
 
 def _evolve_attachment_added(email: Email, e: AttachmentAdded) -> Email:
-    return changed(email, attachments=(*email.attachments, e.attachment))
+    return changed(email, attachments=(*email.attachments, e.attachment), version=email.version + 1)
 
 
 def _evolve_attachment_removed(email: Email, e: AttachmentRemoved) -> Email:
-    return changed(email, attachments=tuple(a for a in email.attachments if a.id != e.document_id))
+    return changed(
+        email,
+        attachments=tuple(a for a in email.attachments if a.id != e.document_id),
+        version=email.version + 1,
+    )
 
 
 def _evolve_user_data(email: Email, e: UserDataChanged) -> Email:
-    return changed(email, user_data=e.user_data)
+    return changed(email, user_data=e.user_data, version=email.version + 1)
 
 
 def _evolve_comment(email: Email, e: CommentAdded) -> Email:
-    return changed(email, comment=e.comment)
+    return changed(email, comment=e.comment, version=email.version + 1)
 
 
 def _evolve_focus(email: Email, e: FocusSet) -> Email:
-    return email
+    return changed(email, version=email.version + 1)
 
 
 _CREATIONS: Mapping[type, Callable[[Email | None, Any], Email]] = {

@@ -431,8 +431,17 @@ def test_an_accepted_decision_keeps_every_part() -> None:
     assert accepted.ignored == ("unknownThing",)
     assert accepted.notifications
     record = json.loads(decision_to_json(accepted))
-    assert list(record) == ["type", "schema", "events", "emails", "notifications", "ignored"]
+    assert list(record) == [
+        "type",
+        "schema",
+        "events",
+        "emails",
+        "notifications",
+        "ignored",
+        "decided_on",
+    ]
     assert record["ignored"] == list(accepted.ignored)
+    assert record["decided_on"] == 2  # the email had two events (Arrive, Offer) when decided
     notification = record["notifications"][0]
     assert notification["reference_id"] == 7
     assert notification["config"]["uri_template"] == "{baseUrl}/api/v2/me/emails/{id}"

@@ -37,6 +37,7 @@ BEFORE = Email(
     rejected_by=frozenset({"b"}),
     transfers=2,
     last_transferred_by="c",
+    version=7,
 )
 
 # For each field `changed` takes, a new value of the field's type.
@@ -52,6 +53,7 @@ NEW_VALUES: dict[str, Any] = {
     "rejected_by": frozenset({"b", "a"}),
     "transfers": 3,
     "last_transferred_by": "a",
+    "version": 8,
 }
 
 

@@ -93,14 +93,20 @@ def sent_to(decision: Any) -> list[tuple[str, dict[str, Any]]]:
     return [(n.recipient, n.to_dict()) for n in accepted(decision).notifications]
 
 
+def stepped(before: Email, steps: int = 1, **changes: Any) -> Email:
+    """``before`` as ``steps`` more events leave it: with ``changes``, one more version each."""
+    return replace(before, version=before.version + steps, **changes)
+
+
 def new_draft(email_id: str, queue: str, **fields: Any) -> Email:
-    """A new outbound draft owned by agent "a"."""
+    """A new outbound draft owned by agent "a": one event (its creation) made it."""
     return Email(
         id=email_id,
         direction=Direction.OUTBOUND,
         phase=Phase.COMPOSING,
         queue=queue,
         owner="a",
+        version=1,
         **fields,
     )
 
@@ -134,6 +140,7 @@ def test_arrive_queues_a_new_inbound_email_silently(c: ContactCenter) -> None:
         direction=Direction.INBOUND,
         phase=Phase.QUEUED,
         queue="inbound",
+        version=1,
         content=Content(
             from_="customer@example.com",
             to=("support@example.com",),
@@ -150,7 +157,7 @@ def test_arrive_queues_a_new_inbound_email_silently(c: ContactCenter) -> None:
 def test_offer_invites_the_agent(c: ContactCenter) -> None:
     before = arrive(c)
     decision = c.execute(Offer(email_id="E1", agent="a"))
-    assert c.emails["E1"] == replace(before, phase=Phase.INVITED, invitee="a")
+    assert c.emails["E1"] == stepped(before, phase=Phase.INVITED, invitee="a")
     full = {"id": "E1", "state": "Invited", "capabilities": ["Accept", "Reject"], "uri": uri("E1")}
     assert sent_to(decision) == [("a", message("StatusChange", {**full, **INBOUND_CONTENT}))]
 
@@ -158,7 +165,7 @@ def test_offer_invites_the_agent(c: ContactCenter) -> None:
 def test_revoke_returns_the_email_to_its_queue(c: ContactCenter) -> None:
     before = invited(c)
     decision = c.execute(Revoke(email_id="E1"))
-    assert c.emails["E1"] == replace(before, phase=Phase.QUEUED, invitee=None, queue="inbound")
+    assert c.emails["E1"] == stepped(before, phase=Phase.QUEUED, invitee=None, queue="inbound")
     assert sent_to(decision) == [
         ("a", message("StatusChange", gone("E1", "Revoked", INBOUND_CONTENT)))
     ]
@@ -170,7 +177,7 @@ def test_revoke_returns_the_email_to_its_queue(c: ContactCenter) -> None:
 def test_accept_inbound_makes_the_invitee_owner_processing(c: ContactCenter) -> None:
     before = invited(c)
     decision = c.execute(Accept(actor="a", email_id="E1", reference_id=4, save_lar=True))
-    assert c.emails["E1"] == replace(before, phase=Phase.PROCESSING, owner="a", invitee=None)
+    assert c.emails["E1"] == stepped(before, phase=Phase.PROCESSING, owner="a", invitee=None)
     expected = {
         "id": "E1",
         "state": "Processing",
@@ -186,7 +193,7 @@ def test_accept_outbound_makes_the_invitee_owner_composing(c: ContactCenter) -> 
     accepted(c.execute(Transfer(actor="a", email_id="D1", agent="b")))
     before = c.emails["D1"]
     decision = c.execute(Accept(actor="b", email_id="D1", reference_id=9))
-    assert c.emails["D1"] == replace(before, phase=Phase.COMPOSING, owner="b", invitee=None)
+    assert c.emails["D1"] == stepped(before, phase=Phase.COMPOSING, owner="b", invitee=None)
     expected = {"id": "D1", "state": "Composing", "capabilities": COMPOSING_CAPS, "uri": uri("D1")}
     assert sent_to(decision) == [("b", message("StatusChange", expected, 9))]
 
@@ -194,7 +201,7 @@ def test_accept_outbound_makes_the_invitee_owner_composing(c: ContactCenter) -> 
 def test_reject_requeues_and_records_the_rejection(c: ContactCenter) -> None:
     before = invited(c)
     decision = c.execute(Reject(actor="a", email_id="E1", reference_id=3))
-    assert c.emails["E1"] == replace(
+    assert c.emails["E1"] == stepped(
         before, phase=Phase.QUEUED, invitee=None, queue="inbound", rejected_by=frozenset({"a"})
     )
     assert sent_to(decision) == [
@@ -208,7 +215,7 @@ def test_reject_of_an_outbound_email_returns_it_to_its_creation_queue(c: Contact
     accepted(c.execute(Transfer(actor="a", email_id="D1", agent="b")))
     before = c.emails["D1"]
     accepted(c.execute(Reject(actor="b", email_id="D1")))
-    assert c.emails["D1"] == replace(
+    assert c.emails["D1"] == stepped(
         before, phase=Phase.QUEUED, invitee=None, queue="outbound", rejected_by=frozenset({"b"})
     )
 
@@ -219,7 +226,7 @@ def test_reject_of_an_outbound_email_returns_it_to_its_creation_queue(c: Contact
 def test_transfer_to_an_agent_invites_the_target(c: ContactCenter) -> None:
     before = processing(c)
     decision = c.execute(Transfer(actor="a", email_id="E1", agent="b", reference_id=5))
-    assert c.emails["E1"] == replace(
+    assert c.emails["E1"] == stepped(
         before,
         phase=Phase.INVITED,
         owner=None,
@@ -243,7 +250,7 @@ def test_transfer_to_an_agent_invites_the_target(c: ContactCenter) -> None:
 def test_transfer_to_a_queue_queues_it(c: ContactCenter) -> None:
     before = processing(c)
     decision = c.execute(Transfer(actor="a", email_id="E1", queue="second-line"))
-    assert c.emails["E1"] == replace(
+    assert c.emails["E1"] == stepped(
         before,
         phase=Phase.QUEUED,
         owner=None,
@@ -260,7 +267,7 @@ def test_transfer_to_a_queue_queues_it(c: ContactCenter) -> None:
 def test_transfer_of_a_draft(c: ContactCenter) -> None:
     before = composing(c, "D1", "a")
     accepted(c.execute(Transfer(actor="a", email_id="D1", queue="drafts")))
-    assert c.emails["D1"] == replace(
+    assert c.emails["D1"] == stepped(
         before,
         phase=Phase.QUEUED,
         owner=None,
@@ -277,7 +284,7 @@ def test_complete_finishes_the_email(c: ContactCenter) -> None:
     before = processing(c)
     decision = c.execute(Complete(actor="a", email_id="E1", reference_id=8))
     email = c.emails["E1"]
-    assert email == replace(before, phase=Phase.COMPLETED, owner=None, invitee=None)
+    assert email == stepped(before, phase=Phase.COMPLETED, owner=None, invitee=None)
     assert email.is_terminal
     assert sent_to(decision) == [
         ("a", message("StatusChange", gone("E1", "Completed", INBOUND_CONTENT), 8))
@@ -287,7 +294,7 @@ def test_complete_finishes_the_email(c: ContactCenter) -> None:
 def test_complete_with_queue_queues_it_for_further_processing(c: ContactCenter) -> None:
     before = processing(c)
     decision = c.execute(Complete(actor="a", email_id="E1", queue="qa"))
-    assert c.emails["E1"] == replace(before, phase=Phase.QUEUED, queue="qa", owner=None)
+    assert c.emails["E1"] == stepped(before, phase=Phase.QUEUED, queue="qa", owner=None)
     assert sent_to(decision) == [
         ("a", message("StatusChange", gone("E1", "Completed", INBOUND_CONTENT)))
     ]
@@ -483,7 +490,7 @@ def test_save_replaces_the_given_fields(c: ContactCenter) -> None:
     saved = Content(
         subject="S", body="B", to=("t@example.com",), from_="f@example.com", bcc=("x@y",)
     )
-    assert c.emails["D1"] == replace(before, content=saved)
+    assert c.emails["D1"] == stepped(before, content=saved)
     expected = {
         "id": "D1",
         "state": "Composing",
@@ -497,7 +504,7 @@ def test_save_replaces_the_given_fields(c: ContactCenter) -> None:
     }
     assert sent_to(decision) == [("a", message("EmailSaved", expected, 38))]
     accepted(c.execute(Save(actor="a", email_id="D1", fields=EmailFields(subject="S2"))))
-    assert c.emails["D1"] == replace(before, content=replace(saved, subject="S2"))
+    assert c.emails["D1"] == stepped(before, 2, content=replace(saved, subject="S2"))
 
 
 # What builders.composing_with_recipient saved on the draft, as GWS names it.
@@ -507,7 +514,7 @@ SENT_CONTENT = {"to": ["customer@example.com"], "subject": "Hello", "body": "Hi"
 def test_send_hands_the_draft_over(c: ContactCenter) -> None:
     before = composing_with_recipient(c)
     decision = c.execute(Send(actor="a", email_id="D1", queue="outbound", reference_id=2))
-    assert c.emails["D1"] == replace(before, phase=Phase.SENT, owner=None, queue="outbound")
+    assert c.emails["D1"] == stepped(before, phase=Phase.SENT, owner=None, queue="outbound")
     assert sent_to(decision) == [
         ("a", message("StatusChange", gone("D1", "Sent", SENT_CONTENT), 2))
     ]
@@ -517,7 +524,7 @@ def test_send_saves_the_given_email_first(c: ContactCenter) -> None:
     before = composing(c)
     fields = EmailFields(to=("late@example.com",), subject="Late")
     accepted(c.execute(Send(actor="a", email_id="D1", queue="out", fields=fields)))
-    assert c.emails["D1"] == replace(
+    assert c.emails["D1"] == stepped(
         before,
         phase=Phase.SENT,
         owner=None,
@@ -535,7 +542,7 @@ def test_a_sent_email_is_in_the_queue_it_was_sent_through(c: ContactCenter) -> N
     fields = EmailFields(to=("x@example.com",))
     accepted(c.execute(Send(actor="a", email_id="D1", queue="outbound", fields=fields)))
     assert c.emails["D1"].queue == "outbound"
-    assert c.emails["D1"] == replace(
+    assert c.emails["D1"] == stepped(
         before,
         phase=Phase.SENT,
         owner=None,
@@ -547,7 +554,7 @@ def test_a_sent_email_is_in_the_queue_it_was_sent_through(c: ContactCenter) -> N
 def test_cancel_discards_the_draft(c: ContactCenter) -> None:
     before = composing(c)
     decision = c.execute(Cancel(actor="a", email_id="D1", reference_id=1))
-    assert c.emails["D1"] == replace(before, phase=Phase.CANCELED, owner=None)
+    assert c.emails["D1"] == stepped(before, phase=Phase.CANCELED, owner=None)
     assert sent_to(decision) == [("a", message("StatusChange", gone("D1", "Canceled", {}), 1))]
 
 
@@ -565,7 +572,7 @@ def test_add_and_remove_attachments(c: ContactCenter) -> None:
         )
     )
     first = Attachment(id="DOC1", name="a.txt", size=3, mime="text/plain")
-    assert c.emails["D1"] == replace(before, attachments=(first,))
+    assert c.emails["D1"] == stepped(before, attachments=(first,))
     attachment = {
         "id": "DOC1",
         "name": "a.txt",
@@ -578,15 +585,15 @@ def test_add_and_remove_attachments(c: ContactCenter) -> None:
         ("a", message("AttachmentAdded", {**base, "attachments": [attachment]}, 40))
     ]
     accepted(c.execute(AddAttachment(actor="a", email_id="D1", document_id="DOC2")))
-    assert c.emails["D1"] == replace(before, attachments=(first, Attachment(id="DOC2")))
+    assert c.emails["D1"] == stepped(before, 2, attachments=(first, Attachment(id="DOC2")))
     decision = c.execute(RemoveAttachment(actor="a", email_id="D1", document_id="DOC1"))
-    assert c.emails["D1"] == replace(before, attachments=(Attachment(id="DOC2"),))
+    assert c.emails["D1"] == stepped(before, 3, attachments=(Attachment(id="DOC2"),))
     second = {"id": "DOC2", "uri": uri("D1") + "/attachments/DOC2"}
     assert sent_to(decision) == [
         ("a", message("AttachmentRemoved", {**base, "attachments": [second]}))
     ]
     decision = c.execute(RemoveAttachment(actor="a", email_id="D1", document_id="DOC2"))
-    assert c.emails["D1"] == replace(before, attachments=())
+    assert c.emails["D1"] == stepped(before, 4, attachments=())
     assert sent_to(decision) == [("a", message("AttachmentRemoved", {**base, "attachments": []}))]
 
 
@@ -599,9 +606,12 @@ def test_user_data_operations(c: ContactCenter, draft: bool) -> None:
     before = composing(c) if draft else processing(c)
     start = dict(before.user_data)
 
+    steps: list[None] = []
+
     def now(**user_data: Any) -> Email:
         """The email as it must be now: ``before`` with this userData."""
-        return replace(before, user_data={**start, **user_data})
+        steps.append(None)  # one more operation, one more version
+        return stepped(before, len(steps), user_data={**start, **user_data})
 
     decision = c.execute(AttachUserData(actor="a", email_id=eid, user_data={"a": 1, "b": "x"}))
     assert c.emails[eid] == now(a=1, b="x")
@@ -635,7 +645,7 @@ def test_user_data_operations(c: ContactCenter, draft: bool) -> None:
     decision = c.execute(AddComment(actor="a", email_id=eid, comment="called back", reference_id=7))
     assert c.emails[eid] == replace(
         now(b="y", c=None, DispositionCode="Sold", Disp="X"), comment="called back"
-    )
+    )  # the seventh operation
     data = sent_to(decision)[0][1]["data"]
     assert (data["notificationType"], data["referenceId"], data["email"]["comment"]) == (
         "PropertiesUpdated",
@@ -652,13 +662,13 @@ def test_disposition_key_is_configurable() -> None:
     c = ContactCenter(config=Config(disposition_key="Outcome"))
     before = processing(c)
     accepted(c.execute(SetDisposition(actor="a", email_id="E1", disposition="Done")))
-    assert c.emails["E1"] == replace(before, user_data={**before.user_data, "Outcome": "Done"})
+    assert c.emails["E1"] == stepped(before, user_data={**before.user_data, "Outcome": "Done"})
 
 
 def test_set_in_focus_changes_nothing_and_notifies_nobody(c: ContactCenter) -> None:
     before = processing(c)
     decision = accepted(c.execute(SetInFocus(actor="a", email_id="E1")))
-    assert c.emails["E1"] == before
+    assert c.emails["E1"] == stepped(before)  # only the version counts the event
     assert decision.events == (FocusSet(email_id="E1", by="a"),)
     assert decision.notifications == ()
 
