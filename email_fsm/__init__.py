@@ -43,7 +43,7 @@ from .commands import (
 )
 from .config import DEFAULT_CONFIG, Config, Limits
 from .decider import decide, evolve, is_terminal, replay
-from .decisions import Accepted, Decision, Refused, StatusCode
+from .decisions import Accepted, Decision, Refused, RefusedError, StatusCode
 from .email import Attachment, Content, Email, UserData, email_from_json, email_to_json
 from .events import Event
 from .notifications import Notification
@@ -153,6 +153,7 @@ __all__ = [
     "Phase",
     "Policy",
     "Refused",
+    "RefusedError",
     "Reject",
     "RemoveAttachment",
     "Reply",

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from .events import Event
     from .notifications import Notification
 
-__all__ = ["Accepted", "Decision", "Refused", "StatusCode"]
+__all__ = ["Accepted", "Decision", "Refused", "RefusedError", "StatusCode"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +58,10 @@ class Accepted:
         """The synchronous GWS response body: ``{"statusCode": 0}``."""
         return {"statusCode": 0}
 
+    def unwrap(self) -> Accepted:
+        """This decision: it was accepted (:meth:`Refused.unwrap` raises instead)."""
+        return self
+
 
 @dataclass(frozen=True, slots=True)
 class Refused:
@@ -75,6 +79,25 @@ class Refused:
     def response(self) -> dict[str, int | str]:
         """The synchronous GWS response body for this refusal."""
         return {"statusCode": int(self.code), "statusMessage": self.message}
+
+    def unwrap(self) -> Accepted:
+        """Raise :class:`RefusedError`: for simulations and scripts, where a refusal is a
+        bug to stop at rather than an answer to send.
+
+        >>> Refused(StatusCode.NOT_FOUND, "Cancel refused: email E9 not found").unwrap()
+        Traceback (most recent call last):
+        ...
+        email_fsm.decisions.RefusedError: 6: Cancel refused: email E9 not found
+        """
+        raise RefusedError(self)
+
+
+class RefusedError(Exception):
+    """A refusal raised by :meth:`Refused.unwrap` (or a strict store); ``refused`` is it."""
+
+    def __init__(self, refused: Refused) -> None:
+        super().__init__(f"{int(refused.code)}: {refused.message}")
+        self.refused = refused
 
 
 Decision: TypeAlias = Accepted | Refused
