@@ -29,3 +29,7 @@ if decision.accepted:
     owners = [email.owner for email in decision.emails]
 else:
     code: StatusCode = decision.code
+
+# unwrap() is Accepted, or raises RefusedError.
+unwrapped = decide(center.emails, Accept(actor="alice", email_id="E1")).unwrap()
+first_event = unwrapped.events[0]
