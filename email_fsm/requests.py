@@ -10,6 +10,9 @@ into a typed :mod:`~email_fsm.commands` value, through a pydantic discriminated 
   contradictory parameters (two of ``userUri``, ``targetUri`` and ``queueName``): 10;
 - a missing ``operationName`` or required parameter: 1.
 
+:func:`parse_system_event` does the same for the bodies of system events (Arrive, Offer,
+Revoke), tagged by ``event``.
+
 A parameter the model does not know is ignored and named: :func:`parse_request_ignoring`
 returns it with the command, and :func:`handle_request` in the accepted decision's
 ``ignored``. With ``Config(strict_parameters=True)`` it is refused with 10, naming the
@@ -24,6 +27,7 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import fields as dataclass_fields
 from dataclasses import replace
 from types import MappingProxyType
 from typing import Annotated, Any, Literal, NamedTuple, get_args
@@ -36,27 +40,31 @@ from .commands import (
     AddAttachment,
     AddComment,
     AgentCommand,
+    Arrive,
     AttachUserData,
     Cancel,
     Complete,
     Create,
     DeleteUserData,
     EmailFields,
+    Offer,
     Reject,
     RemoveAttachment,
     Reply,
     ReplyAll,
+    Revoke,
     Save,
     Send,
     SetDisposition,
     SetInFocus,
+    SystemCommand,
     Transfer,
     UpdateUserData,
 )
 from .config import DEFAULT_CONFIG, Config
 from .decider import decide
 from .decisions import Accepted, Decision, Refused, StatusCode
-from .email import Email, gws_attribute
+from .email import CONTENT_FIELDS, Email, gws_attribute
 from .policies import Policy
 from .vocabulary import Operation
 
@@ -66,6 +74,7 @@ __all__ = [
     "handle_request",
     "parse_request",
     "parse_request_ignoring",
+    "parse_system_event",
 ]
 
 
@@ -227,6 +236,120 @@ _Request = Annotated[
 _ADAPTER: TypeAdapter[Any] = TypeAdapter(_Request)
 
 
+# ---------------------------------------------------------------- system events
+# The models of the system events' bodies: scenario files' Arrive, Offer and Revoke
+# steps (email_fsm.scenario reads them with these), and parse_system_event's bodies.
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+class _ArriveEmail(_Strict):
+    from_: str | None = Field(default=None, alias="from")
+    to: list[str] = []
+    cc: list[str] = []
+    subject: str | None = None
+    body: str | None = None
+    bodyAsPlainText: str | None = None
+    mime: str | None = None
+    contactId: str | None = None
+    userData: dict[str, JsonValue] = {}
+
+
+class _ArriveStep(_Strict):
+    event: Literal["Arrive"]
+    emailId: str
+    queueName: str
+    receivedDate: str | None = None
+    email: _ArriveEmail = _ArriveEmail()
+
+
+class _OfferStep(_Strict):
+    event: Literal["Offer"]
+    emailId: str
+    agent: str
+
+
+class _RevokeStep(_Strict):
+    event: Literal["Revoke"]
+    emailId: str
+
+
+_EVENT_ADAPTER: TypeAdapter[Any] = TypeAdapter(
+    Annotated[_ArriveStep | _OfferStep | _RevokeStep, Field(discriminator="event")]
+)
+
+_ARRIVE_CONTENT = tuple(
+    name
+    for name in CONTENT_FIELDS
+    if name in {f.name for f in dataclass_fields(Arrive)} and name != "received_date"
+)
+"""The content fields an Arrive body carries in its ``email`` object."""
+
+
+def _system_command(step: Any) -> SystemCommand:
+    """The command of a validated system event model."""
+    match step:
+        case _ArriveStep():
+            e = step.email
+            content: dict[str, Any] = {}
+            for name in _ARRIVE_CONTENT:
+                value = getattr(e, gws_attribute(name))
+                content[name] = tuple(value) if isinstance(value, list) else value
+            return Arrive(
+                email_id=step.emailId,
+                queue=step.queueName,
+                received_date=step.receivedDate,
+                user_data=e.userData,
+                **content,
+            )
+        case _OfferStep():
+            return Offer(email_id=step.emailId, agent=step.agent)
+    assert isinstance(step, _RevokeStep)
+    return Revoke(email_id=step.emailId)
+
+
+def parse_system_event(body: object, *, config: Config = DEFAULT_CONFIG) -> SystemCommand | Refused:
+    """Parse a system event's body (a ``dict``, or JSON text or bytes) into its command.
+
+    The bodies are those of a scenario file's system steps: ``{"event": "Arrive",
+    "emailId": ..., "queueName": ..., "receivedDate": ..., "email": {"from": ..., "to":
+    [...], "cc": [...], "subject": ..., "body": ..., "bodyAsPlainText": ..., "mime": ...,
+    "contactId": ..., "userData": {...}}}`` (``receivedDate`` and ``email`` and each of
+    its keys optional), ``{"event": "Offer", "emailId": ..., "agent": ...}`` and
+    ``{"event": "Revoke", "emailId": ...}``. They are refused as agent requests are,
+    never with an exception: JSON text or bytes over ``config.limits.max_body_bytes``
+    (before parsing), not JSON, not an object, an unknown ``event``, a wrong type, a key
+    the event does not have: 10; a missing ``event`` or required value: 1.
+
+    >>> parse_system_event('{"event": "Offer", "emailId": "E1", "agent": "a"}')
+    Offer(email_id='E1', agent='a')
+    >>> refused = parse_system_event({"event": "Offer", "emailId": "E1"})
+    >>> refused.code, refused.message
+    (<StatusCode.MISSING_PARAMETER: 1>, 'Offer refused for email E1: agent: Field required')
+    """
+    loaded: object = None
+    try:
+        loaded = _load(body, config.limits.max_body_bytes, "event body")
+        if not isinstance(loaded, Mapping):
+            raise _invalid(f"event body must be a JSON object, not {type(loaded).__name__}")
+        try:
+            step = _EVENT_ADAPTER.validate_python(loaded)
+        except ValidationError as error:
+            raise _refusal(error, loaded, "event") from None
+    except _BadRequest as bad:
+        name = _tag(loaded, "event") or "system event"
+        email_id = loaded.get("emailId") if isinstance(loaded, Mapping) else None
+        where = (
+            f" for email {email_id}"
+            if isinstance(email_id, str) and 0 < len(email_id) <= 100
+            else ""
+        )
+        return Refused(bad.refused.code, f"{name} refused{where}: {bad.refused.message}")
+    return _system_command(step)
+
+
 class _BadRequest(Exception):
     """Raised inside this module only, turned into a refusal at its edge."""
 
@@ -292,17 +415,23 @@ def _validate(body: object) -> Any:
     try:
         return _ADAPTER.validate_python(body)
     except ValidationError as error:
-        errors = error.errors(include_url=False, include_input=False)
-        missing = [e for e in errors if e["type"] in ("missing", "union_tag_not_found")]
-        chosen = missing[0] if missing else errors[0]
-        if chosen["type"] == "union_tag_not_found":
-            raise _missing("operationName is required") from None
-        if chosen["type"] == "union_tag_invalid":
-            raise _invalid(f"unknown operationName {body.get('operationName')!r}"[:200]) from None
-        loc = [str(part) for part in chosen["loc"][1:]]
-        where = ".".join(loc if len(loc) <= 6 else [*loc[:3], "...", loc[-1]])
-        message = f"{where}: {chosen['msg']}"[:300]
-        raise (_missing(message) if missing else _invalid(message)) from None
+        raise _refusal(error, body, "operationName") from None
+
+
+def _refusal(error: ValidationError, body: Mapping[Any, Any], tag: str) -> _BadRequest:
+    """The refusal of a body that failed the validation of a union tagged by ``tag``: a
+    missing value first (1), else the first error (10)."""
+    errors = error.errors(include_url=False, include_input=False)
+    missing = [e for e in errors if e["type"] in ("missing", "union_tag_not_found")]
+    chosen = missing[0] if missing else errors[0]
+    if chosen["type"] == "union_tag_not_found":
+        return _missing(f"{tag} is required")
+    if chosen["type"] == "union_tag_invalid":
+        return _invalid(f"unknown {tag} {body.get(tag)!r}"[:200])
+    loc = [str(part) for part in chosen["loc"][1:]]
+    where = ".".join(loc if len(loc) <= 6 else [*loc[:3], "...", loc[-1]])
+    message = f"{where}: {chosen['msg']}"[:300]
+    return _missing(message) if missing else _invalid(message)
 
 
 def _segments(uri: str, what: str) -> list[str]:
@@ -601,8 +730,13 @@ def parse_request_ignoring(
 
 
 def _operation_name(loaded: object) -> str:
-    name = loaded.get("operationName") if isinstance(loaded, Mapping) else None
-    return name if isinstance(name, str) and 0 < len(name) <= 40 else "request"
+    return _tag(loaded, "operationName") or "request"
+
+
+def _tag(loaded: object, key: str) -> str | None:
+    """The body's ``key`` when it is a short enough string to name it in a message."""
+    name = loaded.get(key) if isinstance(loaded, Mapping) else None
+    return name if isinstance(name, str) and 0 < len(name) <= 40 else None
 
 
 def _peek_operation_name(body: object, config: Config) -> str:

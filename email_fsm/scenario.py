@@ -32,16 +32,26 @@ import difflib
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields, is_dataclass, replace
-from typing import Annotated, Any, Literal, TypeAlias, get_type_hints
+from typing import Any, TypeAlias, get_type_hints
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, TypeAdapter, ValidationError
+from pydantic import JsonValue, TypeAdapter, ValidationError
 
 from .center import ContactCenter
-from .commands import Arrive, Offer, Revoke, SystemCommand
+from .commands import Offer, Revoke, SystemCommand
 from .config import Config
 from .decisions import Accepted
-from .email import CONTENT_FIELDS, gws_attribute, gws_name
+from .email import gws_name
 from .policies import Policy
+from .requests import (
+    _ARRIVE_CONTENT,
+    _ArriveEmail,
+    _ArriveStep,
+    _OfferStep,
+    _RevokeStep,
+    _Strict,
+    _system_command,
+)
+from .requests import _EVENT_ADAPTER as _EVENT_STEP
 
 __all__ = [
     "AgentStep",
@@ -57,39 +67,9 @@ class ScenarioError(ValueError):
     """The scenario file itself is malformed; the message names the step."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
-
-
-class _ArriveEmail(_Strict):
-    from_: str | None = Field(default=None, alias="from")
-    to: list[str] = []
-    cc: list[str] = []
-    subject: str | None = None
-    body: str | None = None
-    bodyAsPlainText: str | None = None
-    mime: str | None = None
-    contactId: str | None = None
-    userData: dict[str, JsonValue] = {}
-
-
-class _ArriveStep(_Strict):
-    event: Literal["Arrive"]
-    emailId: str
-    queueName: str
-    receivedDate: str | None = None
-    email: _ArriveEmail = _ArriveEmail()
-
-
-class _OfferStep(_Strict):
-    event: Literal["Offer"]
-    emailId: str
-    agent: str
-
-
-class _RevokeStep(_Strict):
-    event: Literal["Revoke"]
-    emailId: str
+_SYSTEM_STEPS = (_ArriveStep, _ArriveEmail, _OfferStep, _RevokeStep)
+"""The models of the file's system steps: those of the bodies of
+:func:`~email_fsm.requests.parse_system_event`, shared."""
 
 
 class _AgentStep(_Strict):
@@ -100,9 +80,6 @@ class _AgentStep(_Strict):
     request: JsonValue
 
 
-_EVENT_STEP: TypeAdapter[Any] = TypeAdapter(
-    Annotated[_ArriveStep | _OfferStep | _RevokeStep, Field(discriminator="event")]
-)
 _AGENT_STEP: TypeAdapter[_AgentStep] = TypeAdapter(_AgentStep)
 
 
@@ -139,35 +116,6 @@ class Scenario:
         if self.config is not None:
             return self.config
         return Config() if self.base_url is None else Config(base_url=self.base_url)
-
-
-_ARRIVE_CONTENT = tuple(
-    name
-    for name in CONTENT_FIELDS
-    if name in {f.name for f in fields(Arrive)} and name != "received_date"
-)
-"""The content fields a scenario's Arrive step carries in its ``email`` object."""
-
-
-def _system_command(step: Any) -> SystemCommand:
-    match step:
-        case _ArriveStep():
-            e = step.email
-            content: dict[str, Any] = {}
-            for name in _ARRIVE_CONTENT:
-                value = getattr(e, gws_attribute(name))
-                content[name] = tuple(value) if isinstance(value, list) else value
-            return Arrive(
-                email_id=step.emailId,
-                queue=step.queueName,
-                received_date=step.receivedDate,
-                user_data=e.userData,
-                **content,
-            )
-        case _OfferStep():
-            return Offer(email_id=step.emailId, agent=step.agent)
-    assert isinstance(step, _RevokeStep)
-    return Revoke(email_id=step.emailId)
 
 
 def _command_document(step: SystemCommand) -> dict[str, JsonValue]:
