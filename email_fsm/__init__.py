@@ -49,6 +49,7 @@ from .events import Event
 from .notifications import Notification
 from .policies import Policy, max_transfers, no_transfer_back, require_disposition
 from .table import ROWS, TABLE, Row
+from .views import agent_emails, view
 from .vocabulary import (
     TERMINAL_PHASES,
     TERMINAL_VIEW_STATES,
@@ -173,6 +174,7 @@ __all__ = [
     "UserData",
     "ViewState",
     "__version__",
+    "agent_emails",
     "allowed",
     "capabilities",
     "decide",
@@ -194,4 +196,5 @@ __all__ = [
     "permissions",
     "replay",
     "require_disposition",
+    "view",
 ]
