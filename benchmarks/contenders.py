@@ -4,10 +4,17 @@ A contender is a store of live emails with the six benchmarked steps as methods
 (``arrive``, ``offer``, ``accept``, ``add_comment``, ``transfer``, ``complete``) and
 ``phase``. The suite never times those methods through a common wrapper: it asks the
 contender for a :meth:`~Contender.runner`, the loop a user of that library would write
-for a batch of steps, with its inputs prepared beforehand. For the peers that loop calls
-the step methods; for email_fsm it passes prepared typed commands to
-:func:`email_fsm.decide` and stores ``decision.emails`` in a dict (or applies prepared
-events with :func:`email_fsm.evolve`, or also renders the notifications to JSON).
+for a batch of steps. For the peers that loop calls the step methods; for email_fsm it
+passes typed commands prepared beforehand to :func:`email_fsm.decide` and stores
+``decision.emails`` in a dict (or applies prepared events with :func:`email_fsm.evolve`,
+or also renders the notifications to JSON).
+
+Two contenders build each step inside the timed loop, as a user does who makes each
+command as they go: ``email_fsm_built`` (``decide(emails, AddComment(actor=...,
+email_id=..., comment=...))``) and ``limit_built`` (the limit's method looked up on the
+store and called with keyword arguments, ``store.add_comment(email_id=..., actor=...,
+comment=...)``). The limit has no command object to prepare: its prepared loop calls the
+bound methods fetched beforehand with positional arguments.
 """
 
 from __future__ import annotations
@@ -40,6 +47,7 @@ __all__ = [
     "KINDS",
     "LIFECYCLE_STEPS",
     "Contender",
+    "FsmBuilt",
     "FsmDecide",
     "FsmEvolve",
     "FsmJson",
@@ -161,6 +169,67 @@ class Frozen(_DrivenByMethods, FrozenLimit):
     key = "limit"
 
 
+def keyword_runner(steps: Steps, kind: str, ids: Sequence[str], actor: str) -> Callable[[], None]:
+    """The loop as a user writes it call by call: the method looked up on the store and
+    called with keyword arguments, each step."""
+    other = SECOND if actor == FIRST else FIRST
+
+    def run_arrive() -> None:
+        for email_id in ids:
+            steps.arrive(email_id=email_id, queue=QUEUE)
+
+    def run_offer() -> None:
+        for email_id in ids:
+            steps.offer(email_id=email_id, agent=actor)
+
+    def run_accept() -> None:
+        for email_id in ids:
+            steps.accept(email_id=email_id, actor=actor)
+
+    def run_comment() -> None:
+        for email_id in ids:
+            steps.add_comment(email_id=email_id, actor=actor, comment=COMMENT)
+
+    def run_transfer() -> None:
+        for email_id in ids:
+            steps.transfer(email_id=email_id, actor=actor, agent=other)
+
+    def run_complete() -> None:
+        for email_id in ids:
+            steps.complete(email_id=email_id, actor=actor)
+
+    def run_lifecycle() -> None:
+        for email_id in ids:
+            steps.arrive(email_id=email_id, queue=QUEUE)
+            steps.offer(email_id=email_id, agent=actor)
+            steps.accept(email_id=email_id, actor=actor)
+            steps.add_comment(email_id=email_id, actor=actor, comment=COMMENT)
+            steps.add_comment(email_id=email_id, actor=actor, comment=COMMENT)
+            steps.add_comment(email_id=email_id, actor=actor, comment=COMMENT)
+            steps.complete(email_id=email_id, actor=actor)
+
+    runners: dict[str, Callable[[], None]] = {
+        "Arrive": run_arrive,
+        "Offer": run_offer,
+        "Accept": run_accept,
+        "AddComment": run_comment,
+        "Transfer": run_transfer,
+        "Complete": run_complete,
+        "Lifecycle": run_lifecycle,
+    }
+    return runners[kind]
+
+
+class FrozenBuilt(Frozen):
+    """The frozen limit, each call written in the loop with keyword arguments."""
+
+    key = "limit_built"
+    name = "limit (frozen), called in the loop"
+
+    def runner(self, kind: str, email_ids: Sequence[str], actor: str) -> Callable[[], None]:
+        return keyword_runner(self, kind, email_ids, actor)
+
+
 class Mutable(_DrivenByMethods, MutableLimit):
     key = "limit_mutable"
 
@@ -274,6 +343,95 @@ class FsmDecide:
         return run
 
 
+def built_runner(
+    emails: dict[str, Email], kind: str, ids: Sequence[str], actor: str
+) -> Callable[[], None]:
+    """The decide loop with each command built inside it: the same commands as
+    :func:`commands` makes beforehand, field for field."""
+    other = SECOND if actor == FIRST else FIRST
+
+    def run_arrive() -> None:
+        for email_id in ids:
+            decision = decide(emails, Arrive(email_id=email_id, queue=QUEUE))
+            if isinstance(decision, Accepted):
+                for email in decision.emails:
+                    emails[email.id] = email
+
+    def run_offer() -> None:
+        for email_id in ids:
+            decision = decide(emails, Offer(email_id=email_id, agent=actor))
+            if isinstance(decision, Accepted):
+                for email in decision.emails:
+                    emails[email.id] = email
+
+    def run_accept() -> None:
+        for email_id in ids:
+            decision = decide(emails, Accept(actor=actor, email_id=email_id, reference_id=1))
+            if isinstance(decision, Accepted):
+                for email in decision.emails:
+                    emails[email.id] = email
+
+    def run_comment() -> None:
+        for email_id in ids:
+            decision = decide(emails, AddComment(actor=actor, email_id=email_id, comment=COMMENT))
+            if isinstance(decision, Accepted):
+                for email in decision.emails:
+                    emails[email.id] = email
+
+    def run_transfer() -> None:
+        for email_id in ids:
+            decision = decide(
+                emails, Transfer(actor=actor, email_id=email_id, agent=other, reference_id=3)
+            )
+            if isinstance(decision, Accepted):
+                for email in decision.emails:
+                    emails[email.id] = email
+
+    def run_complete() -> None:
+        for email_id in ids:
+            decision = decide(emails, Complete(actor=actor, email_id=email_id, reference_id=4))
+            if isinstance(decision, Accepted):
+                for email in decision.emails:
+                    emails[email.id] = email
+
+    def run_lifecycle() -> None:
+        for email_id in ids:
+            for command in (
+                Arrive(email_id=email_id, queue=QUEUE),
+                Offer(email_id=email_id, agent=actor),
+                Accept(actor=actor, email_id=email_id, reference_id=1),
+                AddComment(actor=actor, email_id=email_id, comment=COMMENT, reference_id=2),
+                AddComment(actor=actor, email_id=email_id, comment=COMMENT, reference_id=3),
+                AddComment(actor=actor, email_id=email_id, comment=COMMENT, reference_id=4),
+                Complete(actor=actor, email_id=email_id, reference_id=5),
+            ):
+                decision = decide(emails, command)
+                if isinstance(decision, Accepted):
+                    for email in decision.emails:
+                        emails[email.id] = email
+
+    runners: dict[str, Callable[[], None]] = {
+        "Arrive": run_arrive,
+        "Offer": run_offer,
+        "Accept": run_accept,
+        "AddComment": run_comment,
+        "Transfer": run_transfer,
+        "Complete": run_complete,
+        "Lifecycle": run_lifecycle,
+    }
+    return runners[kind]
+
+
+class FsmBuilt(FsmDecide):
+    """email_fsm: ``decide`` on each command built inside the timed loop."""
+
+    key = "email_fsm_built"
+    name = "email_fsm decide, commands built in the loop"
+
+    def runner(self, kind: str, email_ids: Sequence[str], actor: str) -> Callable[[], None]:
+        return built_runner(self.emails, kind, email_ids, actor)
+
+
 class FsmJson(FsmDecide):
     """email_fsm: ``decide``, store, and render every notification with ``to_json()``."""
 
@@ -325,9 +483,11 @@ class FsmEvolve(FsmDecide):
 
 CONTENDERS: Final[tuple[type[Contender], ...]] = (
     FsmDecide,
+    FsmBuilt,
     FsmEvolve,
     FsmJson,
     Frozen,
+    FrozenBuilt,
     Mutable,
     PerModel,
     Shared,
