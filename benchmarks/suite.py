@@ -7,19 +7,24 @@ turns them into ``RESULTS.md`` and the plot. The sections:
   through Arrive, Offer, Accept, AddComment, Transfer (to another agent), Accept (by
   that agent, not timed) and Complete, each step timed as one batch; then a fresh batch
   of new emails through the whole lifecycle (Arrive, Offer, Accept, 3x AddComment,
-  Complete), one email after the other. Contenders take turns within each repeat, each
-  repeat starting with the next one.
+  Complete), one email after the other. The contenders take turns on each step within
+  each repeat, each repeat starting with the next one. Index ``r`` of every list of
+  times is repeat ``r``, so the report divides each contender's time by email_fsm's *of
+  the same repeat* (or the limit's) and gives the median of those per-repeat ratios with
+  their min and max.
 - **scale**: every scaled contender's store grown size by size of live (Processing)
   emails; at each size, the contenders take turns timing AddComment on a random sample
   of the live emails, and the creation (Arrive) of new ones. A contender stops growing
   when the next size is projected to take longer than the time budget, or more memory
-  than the memory budget.
+  than the memory budget. The times are paired by repeat as in the steps.
 - **memory**: bytes per live email (tracemalloc), emails taken to Processing with no
   content, by each contender's own steps.
 - **render**: ``Notification.to_json()`` of the notifications of the Transfer step of
   the seed scenario (``email_fsm/data/seed_scenario.json``).
 - **import**: ``import email_fsm`` against ``import pydantic``, each in fresh interpreter
   processes (:mod:`benchmarks.importtime`).
+- **boundary**: :func:`email_fsm.requests.handle_request` with the notifications rendered,
+  against ``decide`` (:mod:`benchmarks.boundary`, paired per repeat).
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ from typing import Any
 from email_fsm import Accepted, ContactCenter, Notification
 from email_fsm.scenario import AgentStep, load_scenario
 
+from .boundary import measure as measure_boundary
 from .contenders import (
     CONTENDERS,
     FIRST,
@@ -67,6 +73,9 @@ SCALED = (
 )
 """The contenders grown to many live emails."""
 
+NOT_STORES = ("email_fsm_built", "email_fsm_evolve", "email_fsm_json", "limit_built")
+"""The contenders whose store is another's (only their timed loop differs): no memory."""
+
 Results = dict[str, Any]
 
 
@@ -78,9 +87,11 @@ class Settings:
     batch: dict[str, int] = field(
         default_factory=lambda: {
             "email_fsm": 1000,
+            "email_fsm_built": 1000,
             "email_fsm_evolve": 1000,
             "email_fsm_json": 500,
             "limit": 1000,
+            "limit_built": 1000,
             "limit_mutable": 1000,
             "transitions": 100,
             "transitions_shared": 100,
@@ -107,6 +118,9 @@ class Settings:
     render_loops: int = 2000
     import_repeats: int = 51
     """Rounds of the three fresh processes of the import time (benchmarks.importtime)."""
+    boundary_repeats: int = 21
+    boundary_loops: int = 2000
+    """The boundary against decide (benchmarks.boundary): repeats, operations per batch."""
 
     @classmethod
     def tiny(cls) -> Settings:
@@ -119,6 +133,8 @@ class Settings:
             memory_emails=5,
             render_loops=3,
             import_repeats=2,
+            boundary_repeats=1,
+            boundary_loops=3,
         )
 
     def batch_of(self, key: str) -> int:
@@ -132,36 +148,39 @@ def _ids(prefix: str, count: int) -> list[str]:
 # ------------------------------------------------------------------------------ steps
 
 
-def _round(contender: Contender, ids: Sequence[str], times: dict[str, list[float]]) -> list[str]:
-    """Time each step of ROUND on ``ids``; return the phase of ids[0] after each."""
-    phases = []
-    for kind in ROUND:
-        actor = SECOND if kind == "Complete" else FIRST
-        if kind == "Complete":
-            contender.runner("Accept", ids, SECOND)()  # the transferred emails, not timed
-            phases.append(contender.phase(ids[0]))
-        run = contender.runner(kind, ids, actor)
-        times.setdefault(kind, []).append(time_batch(run, len(ids)))
-        phases.append(contender.phase(ids[0]))
-    return phases
-
-
 def _steps(settings: Settings, log: Callable[[str], None]) -> tuple[Results, Results]:
+    """Per repeat, every contender's fresh store; for each step in turn, every contender
+    times its batch (so the batches a ratio pairs are close in time); then the lifecycle
+    the same way. Return the times and the phase of each contender's first email after
+    each step."""
     steps: Results = {c.key: {} for c in CONTENDERS}
     phases: Results = {}
     for repeat in range(settings.repeats):
         log(f"steps: repeat {repeat + 1}/{settings.repeats}")
         # Each repeat starts with another contender, so that none always runs first.
         start = repeat % len(CONTENDERS)
-        for cls in CONTENDERS[start:] + CONTENDERS[:start]:
-            count = settings.batch_of(cls.key)
-            times = steps[cls.key]
-            phases[cls.key] = _round(cls(), _ids(f"R{repeat}-", count), times)
-            contender = cls()
-            run = contender.runner("Lifecycle", _ids(f"L{repeat}-", count), FIRST)
-            times.setdefault("Lifecycle", []).append(time_batch(run, count))
-            phases[cls.key].append(contender.phase(f"L{repeat}-{0:08d}"))
-    return steps, phases
+        order = CONTENDERS[start:] + CONTENDERS[:start]
+        stores = {cls.key: cls() for cls in order}
+        ids = {key: _ids(f"R{repeat}-", settings.batch_of(key)) for key in stores}
+        seen: dict[str, list[str]] = {key: [] for key in stores}
+        for kind in ROUND:
+            actor = SECOND if kind == "Complete" else FIRST
+            if kind == "Complete":
+                for key, store in stores.items():
+                    store.runner("Accept", ids[key], SECOND)()  # the transferred, not timed
+                    seen[key].append(store.phase(ids[key][0]))
+            for key, store in stores.items():
+                run = store.runner(kind, ids[key], actor)
+                steps[key].setdefault(kind, []).append(time_batch(run, len(ids[key])))
+                seen[key].append(store.phase(ids[key][0]))
+        stores = {cls.key: cls() for cls in order}
+        ids = {key: _ids(f"L{repeat}-", settings.batch_of(key)) for key in stores}
+        for key, store in stores.items():
+            run = store.runner("Lifecycle", ids[key], FIRST)
+            steps[key].setdefault("Lifecycle", []).append(time_batch(run, len(ids[key])))
+            seen[key].append(store.phase(ids[key][0]))
+        phases = seen
+    return steps, {cls.key: phases[cls.key] for cls in CONTENDERS}
 
 
 # ------------------------------------------------------------------------------ scale
@@ -214,11 +233,14 @@ def _scale(settings: Settings, memory: Results, log: Callable[[str], None]) -> R
         }
         for repeat in range(settings.scale_repeats):
             start = repeat % len(growing)
-            for key in growing[start:] + growing[:start]:
+            order = growing[start:] + growing[:start]
+            for key in order:  # AddComment, every contender in turn
                 sample = settings.scale_sample.get(key, 5)
                 chosen = rng.sample(live_ids, min(sample, live))
                 run = stores[key].runner("AddComment", chosen, FIRST)
                 times[key]["op"].append(time_batch(run, len(chosen)))
+            for key in order:  # then the creations, every contender in turn
+                sample = settings.scale_sample.get(key, 5)
                 new = [f"N{size}-{repeat}-{n:06d}" for n in range(sample)]
                 run = stores[key].runner("Arrive", new, FIRST)
                 times[key]["create"].append(time_batch(run, len(new)))
@@ -263,7 +285,7 @@ def _memory(settings: Settings) -> Results:
     memory: Results = {}
     count = settings.memory_emails
     for cls in CONTENDERS:
-        if cls.key in ("email_fsm_evolve", "email_fsm_json"):
+        if cls.key in NOT_STORES:
             continue
         ids = _ids("M", count)  # the ids exist before: every contender keeps the same ones
         # The empty store is made before measuring: for the shared transitions Machine,
@@ -364,6 +386,7 @@ def _meta(settings: Settings) -> Results:
         "names": {cls.key: cls.name for cls in CONTENDERS},
         "lifecycle_steps": LIFECYCLE_STEPS,
         "gc": "off during each timed batch (after a collection), as timeit does",
+        "pairing": "index r of every list of times is repeat r: ratios are per repeat",
         "executable": sys.executable.rsplit("/", 1)[-1],
     }
 
@@ -376,6 +399,18 @@ def _load() -> str:
         return " ".join(f"{value:.2f}" for value in os.getloadavg())
     except OSError:
         return "unknown"
+
+
+def _every(step: int, log: Callable[[str], None]) -> Callable[[str], None]:
+    """``log``, passing on one message in ``step`` (the first, then every step-th)."""
+    count = [0]
+
+    def every(message: str) -> None:
+        if count[0] % step == 0:
+            log(message)
+        count[0] += 1
+
+    return every
 
 
 def run(settings: Settings | None = None, log: Callable[[str], None] = print) -> Results:
@@ -401,6 +436,10 @@ def run(settings: Settings | None = None, log: Callable[[str], None] = print) ->
     done("steps")
     results["scale"] = _scale(settings, results["memory"], log)
     done("scale")
+    results["boundary"] = measure_boundary(
+        repeats=settings.boundary_repeats, loops=settings.boundary_loops, log=_every(10, log)
+    )
+    done("boundary")
     results["meta"]["duration_s"] = round(time.perf_counter() - started)
     results["meta"]["load"] += f" at the start, {_load()} at the end"
     return results

@@ -1,12 +1,14 @@
 """A smoke run of the benchmarks (tiny counts, no timing checks), so that they cannot rot.
 
 The machines must agree: every contender takes the same steps to the same phases, and
-refuses the same step. The committed RESULTS.md must be what the report code writes
-from the committed results.json.
+refuses the same step. Every ratio is paired: per repeat, over the base's time of the same
+repeat. The committed RESULTS.md must be what the report code writes from the committed
+results.json.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 from pathlib import Path
@@ -17,7 +19,7 @@ import pytest
 from benchmarks.__main__ import main
 from benchmarks.contenders import COMMENT, CONTENDERS, FIRST, QUEUE, SECOND
 from benchmarks.importtime import CLOCKS, COMMANDS, measure, ratios
-from benchmarks.report import contract, markdown
+from benchmarks.report import CONTRACT_KINDS, contract, markdown, paired
 from benchmarks.suite import transfer_notifications
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
@@ -83,6 +85,38 @@ def test_the_smoke_run_writes_the_report_and_the_plot(smoke: Path) -> None:
     assert results["import"]["repeats"] == 2
     assert "## Import time" in text
     assert "`import email_fsm`" in text
+
+
+def test_both_ways_of_making_commands_are_measured(smoke: Path) -> None:
+    results = _results(smoke)
+    for key in ("email_fsm", "email_fsm_built", "limit", "limit_built"):
+        assert set(results["steps"][key]) == {*CONTRACT_KINDS, "Arrive", "Offer"}, key
+    items = [item for item, _target, _measured, _met in contract(results)]
+    assert any(item.endswith("commands prepared beforehand") for item in items)
+    assert any(item.endswith("commands built in the loop") for item in items)
+
+
+def test_the_ratios_are_paired_by_repeat(smoke: Path) -> None:
+    assert paired([2.0, 10.0, 100.0], [1.0, 100.0, 10.0]) == [2.0, 0.1, 10.0]
+    results = copy.deepcopy(_results(smoke))
+    # Per repeat email_fsm over the limit is 2, 0.1 and 10: the median of the ratios is 2,
+    # the ratio of the medians 1.
+    for kind in CONTRACT_KINDS:
+        results["steps"]["email_fsm"][kind] = [2.0, 10.0, 100.0]
+        results["steps"]["limit"][kind] = [1.0, 100.0, 10.0]
+    measured = contract(results)[0][2]
+    assert measured.startswith("2.00\u00d7 at worst"), measured
+    assert "(0.10\u201310.00)" in measured, measured
+
+
+def test_the_boundary_is_in_the_run_and_the_report(smoke: Path) -> None:
+    results = _results(smoke)
+    operations = results["boundary"]["operations"]
+    assert set(operations) == {"AddComment", "Transfer"}
+    for entry in operations.values():
+        assert entry["ratios"] == paired(entry["boundary_ns"], entry["decide_ns"])
+    text = (smoke / "RESULTS.md").read_text()
+    assert "## The request boundary against decide" in text
 
 
 def test_the_import_time_is_measured_in_fresh_processes() -> None:
