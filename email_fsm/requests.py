@@ -25,6 +25,7 @@ parsing, then :func:`~email_fsm.decide`.
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import fields as dataclass_fields
@@ -378,7 +379,20 @@ _DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 one (and its scanner) on each call."""
 
 
+_SCAN: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
+
+
 def _json(text: str, what: str) -> object:
+    if text[:1] == "{":
+        # The common case, an object and nothing around it, scanned directly (what
+        # decode does, without its two whitespace matches); anything else, a failure
+        # included, is decoded again in full, for the same value or error.
+        try:
+            value, end = _SCAN(text, 0)
+            if end == len(text):
+                return value
+        except (ValueError, RecursionError, StopIteration):
+            pass
     try:
         if text.startswith("\ufeff"):  # as json.loads refuses it
             raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
@@ -402,7 +416,8 @@ def _load(body: object, limit: int, what: str = "request body") -> object:
         if size > limit:
             raise _too_big(size, limit, what)
         try:
-            text = bytes(body).decode("utf-8")
+            raw = body.tobytes() if isinstance(body, memoryview) else body
+            text = raw.decode("utf-8")
         except UnicodeDecodeError as error:
             raise _invalid(f"{what} is not UTF-8: {error.reason}") from None
         return _json(text, what)
@@ -410,7 +425,7 @@ def _load(body: object, limit: int, what: str = "request body") -> object:
 
 
 def _validate(body: object) -> Any:
-    if not isinstance(body, Mapping):
+    if type(body) is not dict and not isinstance(body, Mapping):
         raise _invalid(f"request body must be a JSON object, not {type(body).__name__}")
     try:
         return _ADAPTER.validate_python(body)
@@ -454,8 +469,12 @@ _AGENT_COLLECTIONS = ("users", "contacts")
 its Open Media page to ``contacts/<id>``."""
 
 
+@functools.lru_cache(maxsize=1024)
 def _agent(uri: str, what: str) -> str:
-    """The agent id of an agent URI, ``http://<host>/api/v2/users/<id>`` (or ``contacts/``)."""
+    """The agent id of an agent URI, ``http://<host>/api/v2/users/<id>`` (or ``contacts/``).
+
+    Cached: a contact center's agents are few, and their URIs come again and again (a
+    refused URI raises, which is never cached)."""
     *_, collection, agent = _segments(uri, what)
     if collection not in _AGENT_COLLECTIONS:
         raise _invalid(f"{what} {uri[:200]!r} is not a users/ or contacts/ URI")
@@ -470,24 +489,21 @@ def _queue(queue_uri: str | None, queue_name: str | None) -> str | None:
     return queue_name
 
 
-def _transfer(request: _Transfer, common: dict[str, Any]) -> Transfer:
-    given = [
-        (name, value)
-        for name, value in (
-            ("userUri", request.userUri),
-            ("targetUri", request.targetUri),
-            ("queueName", request.queueName),
-        )
-        if value is not None
-    ]
-    if not given:
-        raise _missing("userUri, targetUri or queueName is required")
-    if len(given) > 1:
+def _transfer(request: _Transfer, actor: str, email_id: str, reference_id: int | None) -> Transfer:
+    user, target, queue = request.userUri, request.targetUri, request.queueName
+    given = (user is not None) + (target is not None) + (queue is not None)
+    if given != 1:
+        if not given:
+            raise _missing("userUri, targetUri or queueName is required")
         raise _invalid("give one of userUri, targetUri or queueName")
-    ((name, value),) = given
-    if name == "queueName":
-        return Transfer(**common, queue=value)
-    return Transfer(**common, agent=_agent(value, name))
+    if queue is not None:
+        return Transfer(actor=actor, email_id=email_id, reference_id=reference_id, queue=queue)
+    if user is not None:
+        agent = _agent(user, "userUri")
+    else:
+        assert target is not None
+        agent = _agent(target, "targetUri")
+    return Transfer(actor=actor, email_id=email_id, reference_id=reference_id, agent=agent)
 
 
 class _NewId:
@@ -513,15 +529,24 @@ class _NewId:
         return self.given
 
 
-_Converter = Callable[[Any, dict[str, Any], _NewId], AgentCommand]
+_NO_NEW_ID = _NewId(None, None)
+"""Neither an id nor a factory (the common case: shared, as nothing changes it)."""
+
+_Converter = Callable[[Any, str, str, "int | None", _NewId], AgentCommand]
+"""A request model's converter: ``(request, actor, email_id, reference_id, new id)`` to
+its command."""
 
 
 def _reply_converter(kind: type[Reply] | type[ReplyAll]) -> _Converter:
-    def convert(request: Any, common: dict[str, Any], new: _NewId) -> AgentCommand:
+    def convert(
+        request: Any, actor: str, email_id: str, reference_id: int | None, new: _NewId
+    ) -> AgentCommand:
         new.check()
         queue = _queue(request.queueUri, request.queueName)
         return kind(
-            **common,
+            actor=actor,
+            email_id=email_id,
+            reference_id=reference_id,
             new_email_id=new.take(),
             queue=queue,
             body=request.body,
@@ -537,53 +562,80 @@ def _reply_converter(kind: type[Reply] | type[ReplyAll]) -> _Converter:
     return convert
 
 
-def _send(request: Any, common: dict[str, Any], new: _NewId) -> AgentCommand:
+def _send(
+    request: Any, actor: str, email_id: str, reference_id: int | None, new: _NewId
+) -> AgentCommand:
     fields = None if request.email is None else request.email.fields()
-    return Send(**common, queue=request.queueName, fields=fields, save_lar=request.saveLAR)
+    return Send(
+        actor=actor,
+        email_id=email_id,
+        reference_id=reference_id,
+        queue=request.queueName,
+        fields=fields,
+        save_lar=request.saveLAR,
+    )
 
 
-def _delete_user_data(request: Any, common: dict[str, Any], new: _NewId) -> AgentCommand:
+def _delete_user_data(
+    request: Any, actor: str, email_id: str, reference_id: int | None, new: _NewId
+) -> AgentCommand:
     if request.keys is not None and request.userData is not None:
         raise _invalid("give keys or userData, not both")
     keys = request.keys if request.keys is not None else list(request.userData or ())
-    return DeleteUserData(**common, keys=tuple(keys))
+    return DeleteUserData(
+        actor=actor, email_id=email_id, reference_id=reference_id, keys=tuple(keys)
+    )
 
 
 _CONVERTERS: Mapping[type[BaseModel], _Converter] = {
-    _Accept: lambda r, common, new: Accept(**common, save_lar=r.saveLAR),
-    _Reject: lambda r, common, new: Reject(**common),
-    _Transfer: lambda r, common, new: _transfer(r, common),
-    _Complete: lambda r, common, new: Complete(**common, queue=r.queueName, save_lar=r.saveLAR),
+    _Accept: lambda r, a, e, ref, new: Accept(
+        actor=a, email_id=e, reference_id=ref, save_lar=r.saveLAR
+    ),
+    _Reject: lambda r, a, e, ref, new: Reject(actor=a, email_id=e, reference_id=ref),
+    _Transfer: lambda r, a, e, ref, new: _transfer(r, a, e, ref),
+    _Complete: lambda r, a, e, ref, new: Complete(
+        actor=a, email_id=e, reference_id=ref, queue=r.queueName, save_lar=r.saveLAR
+    ),
     _Reply: _reply_converter(Reply),
     _ReplyAll: _reply_converter(ReplyAll),
-    _Save: lambda r, common, new: Save(**common, fields=r.email.fields()),
+    _Save: lambda r, a, e, ref, new: Save(
+        actor=a, email_id=e, reference_id=ref, fields=r.email.fields()
+    ),
     _Send: _send,
-    _Cancel: lambda r, common, new: Cancel(**common),
-    _AddAttachment: lambda r, common, new: AddAttachment(
-        **common, document_id=r.documentId, name=r.name, size=r.size, mime=r.mime
+    _Cancel: lambda r, a, e, ref, new: Cancel(actor=a, email_id=e, reference_id=ref),
+    _AddAttachment: lambda r, a, e, ref, new: AddAttachment(
+        actor=a,
+        email_id=e,
+        reference_id=ref,
+        document_id=r.documentId,
+        name=r.name,
+        size=r.size,
+        mime=r.mime,
     ),
-    _RemoveAttachment: lambda r, common, new: RemoveAttachment(**common, document_id=r.documentId),
-    _AttachUserData: lambda r, common, new: AttachUserData(**common, user_data=r.userData),
-    _UpdateUserData: lambda r, common, new: UpdateUserData(**common, user_data=r.userData),
+    _RemoveAttachment: lambda r, a, e, ref, new: RemoveAttachment(
+        actor=a, email_id=e, reference_id=ref, document_id=r.documentId
+    ),
+    _AttachUserData: lambda r, a, e, ref, new: AttachUserData(
+        actor=a, email_id=e, reference_id=ref, user_data=r.userData
+    ),
+    _UpdateUserData: lambda r, a, e, ref, new: UpdateUserData(
+        actor=a, email_id=e, reference_id=ref, user_data=r.userData
+    ),
     _DeleteUserData: _delete_user_data,
-    _SetDisposition: lambda r, common, new: SetDisposition(
-        **common, disposition=r.disposition, key=r.dispositionKey
+    _SetDisposition: lambda r, a, e, ref, new: SetDisposition(
+        actor=a, email_id=e, reference_id=ref, disposition=r.disposition, key=r.dispositionKey
     ),
-    _AddComment: lambda r, common, new: AddComment(**common, comment=r.comment),
-    _SetInFocus: lambda r, common, new: SetInFocus(**common),
+    _AddComment: lambda r, a, e, ref, new: AddComment(
+        actor=a, email_id=e, reference_id=ref, comment=r.comment
+    ),
+    _SetInFocus: lambda r, a, e, ref, new: SetInFocus(actor=a, email_id=e, reference_id=ref),
 }
-"""How each request model (but Create's) becomes its command, given the ``actor``,
-``email_id`` and ``reference_id`` every command takes: one lookup by the model's class."""
+"""How each request model (but Create's) becomes its command: one lookup by the
+model's class."""
 
 
 _CREATING: frozenset[type[BaseModel]] = frozenset({_Create, _Reply, _ReplyAll})
 """The request models whose command creates an email."""
-
-
-def _need(value: str | None, name: str) -> str:
-    if value is None:
-        raise _missing(f"{name} is required")
-    return value
 
 
 def _command(
@@ -605,12 +657,9 @@ def _command(
             parent_id=request.parentId,
             user_data=request.userData or {},
         )
-    common: dict[str, Any] = {
-        "actor": actor,
-        "email_id": _need(email_id, "emailId"),
-        "reference_id": reference_id,
-    }
-    return _CONVERTERS[type(request)](request, common, new)
+    if email_id is None:
+        raise _missing("emailId is required")
+    return _CONVERTERS[type(request)](request, actor, email_id, reference_id, new)
 
 
 def _parse(
@@ -641,9 +690,11 @@ def _parse(
 
 
 def _new_id(new_email_id: str | None, new_id: Callable[[], str] | None) -> _NewId:
-    if new_email_id is not None and new_id is not None:
+    if new_id is None:
+        return _NO_NEW_ID if new_email_id is None else _NewId(new_email_id, None)
+    if new_email_id is not None:
         raise TypeError("give new_email_id or new_id, not both")
-    return _NewId(new_email_id, new_id)
+    return _NewId(None, new_id)
 
 
 def parse_request(

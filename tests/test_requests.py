@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 from builders import accepted, assert_refused, center, composing, invited, processing
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from email_fsm import (
     Accept,
@@ -326,3 +328,98 @@ def test_a_body_with_a_byte_order_mark_is_not_json(kind: type) -> None:
         "request refused for email E1: request body is not JSON: "
         "Unexpected UTF-8 BOM (decode using utf-8-sig): line 1 column 1 (char 0)"
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ('{"operationName": "Accept"} x', "Extra data: line 1 column 29 (char 28)"),
+        ('{"operationName": "Accept"}{}', "Extra data: line 1 column 28 (char 27)"),
+        ('{"operationName": "Accept", "x": NaN}', "NaN is not JSON"),
+        ('{"operationName": "Accept", "x": -Infinity}', "-Infinity is not JSON"),
+        ('{"operationName": "Accept"', "Expecting ',' delimiter: line 1 column 27 (char 26)"),
+        ("{", "Expecting property name enclosed in double quotes: line 1 column 2 (char 1)"),
+    ],
+)
+def test_an_object_with_something_wrong_in_or_after_it_is_not_json(text: str, error: str) -> None:
+    for body in (text, text.encode()):
+        refused = parse_request(body, actor="a", email_id="E1")
+        assert refused == Refused(
+            StatusCode.INVALID_VALUE,
+            f"request refused for email E1: request body is not JSON: {error}",
+        )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        ' {"operationName": "Accept"}',
+        '{"operationName": "Accept"}\n',
+        '\t{"operationName": "Accept"}  ',
+        '{"operationName": "Accept", "operationName": "Reject"}',
+    ],
+)
+def test_whitespace_around_an_object_is_json_and_a_repeated_key_takes_its_last_value(
+    text: str,
+) -> None:
+    expected = Reject if "Reject" in text else Accept
+    assert parse_request(text, actor="a", email_id="E1") == expected(actor="a", email_id="E1")
+
+
+def test_a_deeply_nested_object_is_refused_not_raised() -> None:
+    text = '{"operationName": "Accept", "x": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    refused = parse_request(text, actor="a", email_id="E1")
+    assert isinstance(refused, Refused)
+    assert refused.code is StatusCode.INVALID_VALUE
+    assert refused.message.startswith("request refused for email E1: request body is not JSON: ")
+
+
+def _stdlib(text: str) -> object:
+    """What the body parsed to before the module kept one decoder: json.loads's value,
+    or its error's text."""
+
+    def constant(name: str) -> object:
+        raise ValueError(f"{name} is not JSON")
+
+    try:
+        return json.loads(text, parse_constant=constant)
+    except (ValueError, RecursionError) as error:
+        return f"request body is not JSON: {str(error)[:200]}"
+
+
+_JSONISH = st.lists(
+    st.sampled_from(
+        [
+            "{",
+            "}",
+            "[",
+            "]",
+            '"a"',
+            '"operationName"',
+            ":",
+            ",",
+            " ",
+            "\n",
+            "1",
+            "NaN",
+            "x",
+            '"\\ud800"',
+            "\ufeff",
+            "null",
+            "1e400",
+        ]
+    ),
+    max_size=12,
+).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(_JSONISH, st.text(max_size=12)))
+def test_bodies_parse_as_json_loads_parses_them(text: str) -> None:
+    from email_fsm.requests import _BadRequest, _load
+
+    try:
+        loaded: object = _load(text, 1 << 20)
+    except _BadRequest as bad:
+        loaded = bad.refused.message
+    assert loaded == _stdlib(text)

@@ -404,16 +404,26 @@ class _CountingAdapter:
 
 
 class _CountingDecoder:
-    def __init__(self, decoder: json.JSONDecoder) -> None:
-        self.decode = _Counting(decoder.decode)
+    """Stands in for the module's decoder, counting its decodes in ``parses``."""
+
+    def __init__(self, decoder: json.JSONDecoder, parses: _Counting) -> None:
+        self.decoder = decoder
+        self.parses = parses
+
+    def decode(self, text: str) -> Any:
+        self.parses.calls += 1
+        return self.decoder.decode(text)
 
 
 @pytest.fixture
 def counted(monkeypatch: pytest.MonkeyPatch) -> tuple[_Counting, _Counting]:
     """Count the JSON parses and the model validations of the requests module."""
-    decoder = _CountingDecoder(requests_module._DECODER)
-    monkeypatch.setattr(requests_module, "_DECODER", decoder)  # the module's one decoder
-    loads = decoder.decode
+    # The module parses with its one decoder: its scanner for a bare object, else its
+    # decode; either counts as a parse.
+    loads = _Counting(requests_module._SCAN)
+    monkeypatch.setattr(requests_module, "_SCAN", loads)
+    decoder = _CountingDecoder(requests_module._DECODER, loads)
+    monkeypatch.setattr(requests_module, "_DECODER", decoder)
     adapter = _CountingAdapter(requests_module._ADAPTER)
     monkeypatch.setattr(requests_module, "_ADAPTER", adapter)
     return loads, adapter.validate_python
@@ -571,3 +581,19 @@ def test_send_with_only_a_bcc_address_is_accepted() -> None:
     email = c.emails["D1"]
     assert email.phase is Phase.SENT
     assert (email.content.to, email.content.cc, email.content.bcc) == ((), (), ("c@z",))
+
+
+def test_an_agent_uri_refused_once_is_refused_again_and_a_good_one_parsed_again() -> None:
+    body = {"operationName": "Transfer", "userUri": "http://h/api/v2/queues/b"}
+    for _ in range(2):
+        refused = parse_request(body, actor="a", email_id="E1")
+        assert refused == Refused(
+            StatusCode.INVALID_VALUE,
+            "Transfer refused for email E1: userUri 'http://h/api/v2/queues/b' "
+            "is not a users/ or contacts/ URI",
+        )
+    good = {"operationName": "Transfer", "targetUri": "http://h/api/v2/users/b"}
+    for _ in range(2):
+        assert parse_request(good, actor="a", email_id="E1") == Transfer(
+            actor="a", email_id="E1", agent="b"
+        )
