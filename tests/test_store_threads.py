@@ -144,3 +144,26 @@ def test_threads_deciding_outside_the_lock_store_by_compare_and_set() -> None:
     answers = _answers_per_offer(store.history)
     assert all(counts == [1] for counts in answers.values()), "an invitation answered twice"
     assert replay(store.history) == dict(store.emails)
+
+
+def test_locked_store_answers_like_the_plain_store() -> None:
+    store = LockedStore(record=True, evict_after=5.0)
+    store.execute(Arrive(email_id="E1", queue="q"), at=1.0).unwrap()
+    store.execute(Arrive(email_id="E2", queue="q"), at=1.0).unwrap()
+    store.execute(Offer(email_id="E1", agent="a"), at=2.0).unwrap()
+    assert [e.id for e in store.invited("a")] == ["E1"]
+    assert [e.id for e in store.held_by("a")] == ["E1"]
+    assert [e.id for e in store.queued("q")] == ["E2"]
+    assert [e.id for e in store.in_phase(Phase.INVITED)] == ["E1"]
+    assert store.permissions("E1", "a").allowed
+    assert store.request("a", {"operationName": "Accept"}, email_id="E1", at=3.0).accepted
+    assert [e.id for e in store.owned_by("a")] == ["E1"]
+    assert store.request("a", {"operationName": "Complete"}, email_id="E1", at=4.0).accepted
+    rebuilt = LockedStore.from_events(store.history, record=True)
+    assert dict(rebuilt.emails) == dict(store.emails)
+    assert rebuilt.history == store.history
+    assert rebuilt.evict_terminal() == 1  # no times in a rebuilt store: before=None
+    assert store.evict_terminal(before=3.0) == 0
+    store.execute(Offer(email_id="E2", agent="b"), at=9.0).unwrap()  # evicts up to 4.0
+    assert set(store.emails) == {"E2"}
+    assert store.evict_terminal() == 0
