@@ -48,6 +48,7 @@ from .email import Attachment, Content, Email, UserData, email_from_json, email_
 from .events import Event
 from .notifications import Notification
 from .policies import Policy, max_transfers, no_transfer_back, require_disposition
+from .store import EmailStore
 from .table import ROWS, TABLE, Row
 from .views import agent_emails, view
 from .vocabulary import (
@@ -74,7 +75,13 @@ if TYPE_CHECKING:
         events_to_jsonl,
     )
     from .messages import GwsMessage
-    from .requests import ParsedRequest, handle_request, parse_request, parse_request_ignoring
+    from .requests import (
+        ParsedRequest,
+        handle_request,
+        parse_request,
+        parse_request_ignoring,
+        parse_system_event,
+    )
 
 __version__ = "0.1.0"
 
@@ -94,6 +101,7 @@ _LAZY = {
     "parse_request": "requests",
     "ParsedRequest": "requests",
     "parse_request_ignoring": "requests",
+    "parse_system_event": "requests",
 }
 
 
@@ -142,6 +150,7 @@ __all__ = [
     "Direction",
     "Email",
     "EmailFields",
+    "EmailStore",
     "Event",
     "GwsMessage",
     "Limits",
@@ -193,6 +202,7 @@ __all__ = [
     "no_transfer_back",
     "parse_request",
     "parse_request_ignoring",
+    "parse_system_event",
     "permissions",
     "replay",
     "require_disposition",

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from email_fsm import requests as requests_module
 from email_fsm import scenario as scenario_module
 from email_fsm.scenario import load_scenario
 
@@ -115,13 +116,14 @@ def _keys(model: type) -> set[str]:
 
 
 def test_the_page_names_every_key_a_scenario_file_may_have() -> None:
-    # The loader's own models (private to email_fsm.scenario) are the format.
+    # The loader's own models (private to email_fsm.scenario and email_fsm.requests, which
+    # shares the system steps' with the system-event parser) are the format.
     keys = {"baseUrl", "steps"}
     for model in (
-        scenario_module._ArriveStep,
-        scenario_module._ArriveEmail,
-        scenario_module._OfferStep,
-        scenario_module._RevokeStep,
+        requests_module._ArriveStep,
+        requests_module._ArriveEmail,
+        requests_module._OfferStep,
+        requests_module._RevokeStep,
         scenario_module._AgentStep,
     ):
         keys |= _keys(model)

@@ -15,8 +15,7 @@ from pydantic import BaseModel
 from email_fsm import Arrive, Content, EmailFields
 from email_fsm.email import CONTENT_FIELDS, gws_attribute, gws_name
 from email_fsm.messages import GwsEmail
-from email_fsm.requests import _EmailObject
-from email_fsm.scenario import _ArriveEmail
+from email_fsm.requests import _ArriveEmail, _EmailObject
 
 
 def _aliases(model: type[BaseModel]) -> list[str]:

@@ -22,12 +22,16 @@ PAGES = [
     "persistence.md",
     "policies.md",
     "quickstart.md",
+    "store.md",
 ]
 NEEDS_DOT = {"lifecycle.md"}  # draws an image with Graphviz
 RUN_ELSEWHERE = {
     # Its examples are regions of examples/ and tests/ files: tests/test_example_vip.py
     # runs them and checks the page against them.
     "testing.md",
+    # Its examples are sections of examples/ files that tests/test_example_loops.py runs,
+    # and checks the page includes.
+    "embedding.md",
 }
 
 FENCE = re.compile(r"^[ \t]*```(\w*)\n(.*?)^[ \t]*```", re.MULTILINE | re.DOTALL)

@@ -4,6 +4,7 @@ or forgets its policies, is caught."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 import pytest
@@ -64,15 +65,23 @@ class LeakyCenter(ContactCenter):
 
     def request(
         self,
-        agent: str,
+        actor: str,
         body: object,
         *,
         email_id: str | None = None,
         new_email_id: str | None = None,
+        new_id: Callable[[], str] | None = None,
         reference_id: int | None = None,
+        at: float | None = None,
     ) -> Decision:
         decision = super().request(
-            agent, body, email_id=email_id, new_email_id=new_email_id, reference_id=reference_id
+            actor,
+            body,
+            email_id=email_id,
+            new_email_id=new_email_id,
+            new_id=new_id,
+            reference_id=reference_id,
+            at=at,
         )
         if isinstance(decision, Refused) and email_id in self._emails:
             self._emails[email_id] = replace(self._emails[email_id], comment="refused")
