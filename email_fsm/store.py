@@ -107,10 +107,10 @@ class EmailStore:
         self._owners: _Index = {}
         self._invitees: _Index = {}
         # Terminal emails: those with no time (evicted only by before=None), and a heap
-        # of (time, sequence, id) for the others; _sequence[id] is the live entry's.
+        # of (time, sequence, id) for the others. An email becomes terminal once and
+        # leaves only by eviction, which pops its entry: the heap holds no stale entry.
         self._untimed: dict[str, None] = {}
         self._timed: list[tuple[float, int, str]] = []
-        self._sequence: dict[str, int] = {}
         self._counter = 0
         self.emails: Mapping[str, Email] = MappingProxyType(self._emails)
         """The live emails by id (read-only view)."""
@@ -278,19 +278,14 @@ class EmailStore:
                 self._forget(email_id)
                 evicted += 1
             self._untimed.clear()
-            while timed:
-                _, sequence, email_id = heapq.heappop(timed)
-                if self._sequence.get(email_id) == sequence:
-                    del self._sequence[email_id]
-                    self._forget(email_id)
-                    evicted += 1
+            for _, _, email_id in timed:
+                self._forget(email_id)
+            evicted += len(timed)
+            timed.clear()
             return evicted
         while timed and timed[0][0] <= before:
-            _, sequence, email_id = heapq.heappop(timed)
-            if self._sequence.get(email_id) == sequence:
-                del self._sequence[email_id]
-                self._forget(email_id)
-                evicted += 1
+            self._forget(heapq.heappop(timed)[2])
+            evicted += 1
         return evicted
 
     # ------------------------------------------------------------------ queries
@@ -360,7 +355,6 @@ class EmailStore:
                 self._untimed[email_id] = None
             else:
                 self._counter += 1
-                self._sequence[email_id] = self._counter
                 heapq.heappush(self._timed, (at, self._counter, email_id))
 
     def _forget(self, email_id: str) -> None:
