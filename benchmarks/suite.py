@@ -25,6 +25,8 @@ turns them into ``RESULTS.md`` and the plot. The sections:
   processes (:mod:`benchmarks.importtime`).
 - **boundary**: :func:`email_fsm.requests.handle_request` with the notifications rendered,
   against ``decide`` (:mod:`benchmarks.boundary`, paired per repeat).
+- **eviction**: the memory of an ``EmailStore`` over many lifecycles, with and without
+  ``evict_terminal`` (:mod:`benchmarks.eviction`).
 """
 
 from __future__ import annotations
@@ -55,10 +57,12 @@ from .contenders import (
     SECOND,
     Contender,
 )
+from .eviction import SIZES as EVICTION_SIZES
+from .eviction import run as measure_eviction
 from .harness import CLOCK, Timing, time_batch, traced_bytes
 from .importtime import measure as measure_imports
 
-__all__ = ["ROUND", "SCALED", "Settings", "run"]
+__all__ = ["ROUND", "SCALED", "Settings", "boundary", "eviction", "run"]
 
 ROUND = ("Arrive", "Offer", "Accept", "AddComment", "Transfer", "Complete")
 """The steps timed one by one, in the order they are taken."""
@@ -121,6 +125,8 @@ class Settings:
     boundary_repeats: int = 21
     boundary_loops: int = 2000
     """The boundary against decide (benchmarks.boundary): repeats, operations per batch."""
+    eviction_sizes: tuple[int, ...] = EVICTION_SIZES
+    """Numbers of lifecycles of the eviction section (benchmarks.eviction)."""
 
     @classmethod
     def tiny(cls) -> Settings:
@@ -135,6 +141,7 @@ class Settings:
             import_repeats=2,
             boundary_repeats=1,
             boundary_loops=3,
+            eviction_sizes=(10, 100),
         )
 
     def batch_of(self, key: str) -> int:
@@ -401,6 +408,29 @@ def _load() -> str:
         return "unknown"
 
 
+def boundary(settings: Settings, log: Callable[[str], None]) -> Results:
+    """The boundary section (benchmarks.boundary), with the load it ran at."""
+    load = _load()
+    section = measure_boundary(
+        repeats=settings.boundary_repeats, loops=settings.boundary_loops, log=_every(10, log)
+    )
+    section["meta"]["load"] = f"{load} at the start, {_load()} at the end"
+    return section
+
+
+def eviction(settings: Settings) -> Results:
+    """The eviction section (benchmarks.eviction), with when and at what load it ran."""
+    load = _load()
+    date = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    runs = measure_eviction(settings.eviction_sizes)
+    return {
+        "date": date,
+        "load": f"{load} at the start, {_load()} at the end",
+        "sizes": list(settings.eviction_sizes),
+        "runs": runs,
+    }
+
+
 def _every(step: int, log: Callable[[str], None]) -> Callable[[str], None]:
     """``log``, passing on one message in ``step`` (the first, then every step-th)."""
     count = [0]
@@ -436,10 +466,10 @@ def run(settings: Settings | None = None, log: Callable[[str], None] = print) ->
     done("steps")
     results["scale"] = _scale(settings, results["memory"], log)
     done("scale")
-    results["boundary"] = measure_boundary(
-        repeats=settings.boundary_repeats, loops=settings.boundary_loops, log=_every(10, log)
-    )
+    results["boundary"] = boundary(settings, log)
     done("boundary")
+    results["eviction"] = eviction(settings)
+    done("eviction")
     results["meta"]["duration_s"] = round(time.perf_counter() - started)
     results["meta"]["load"] += f" at the start, {_load()} at the end"
     return results

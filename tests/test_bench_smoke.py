@@ -101,6 +101,9 @@ def test_the_ratios_are_paired_by_repeat(smoke: Path) -> None:
     results = copy.deepcopy(_results(smoke))
     # Per repeat email_fsm over the limit is 2, 0.1 and 10: the median of the ratios is 2,
     # the ratio of the medians 1.
+    for times in results["steps"].values():
+        for kind in times:
+            times[kind] = [1.0, 1.0, 1.0]
     for kind in CONTRACT_KINDS:
         results["steps"]["email_fsm"][kind] = [2.0, 10.0, 100.0]
         results["steps"]["limit"][kind] = [1.0, 100.0, 10.0]
@@ -117,6 +120,30 @@ def test_the_boundary_is_in_the_run_and_the_report(smoke: Path) -> None:
         assert entry["ratios"] == paired(entry["boundary_ns"], entry["decide_ns"])
     text = (smoke / "RESULTS.md").read_text()
     assert "## The request boundary against decide" in text
+
+
+def test_the_eviction_is_in_the_run_and_the_report(smoke: Path) -> None:
+    results = _results(smoke)
+    runs = results["eviction"]["runs"]
+    assert {(r["lifecycles"], r["evict"]) for r in runs} == {
+        (n, evict) for n in (10, 100) for evict in (True, False)
+    }
+    assert all(r["emails_held"] == 0 for r in runs if r["evict"])
+    text = (smoke / "RESULTS.md").read_text()
+    assert "## Memory of a store, with and without eviction" in text
+
+
+@pytest.mark.parametrize("section", ["boundary", "eviction"])
+def test_an_only_run_replaces_that_section_alone(tmp_path: Path, section: str) -> None:
+    committed = _results(BENCHMARKS)
+    (tmp_path / "results.json").write_text(json.dumps(committed))
+    assert main(["--quick", "--only", section, "--out", str(tmp_path)]) == 0
+    results = _results(tmp_path)
+    assert results[section] != committed.get(section)
+    assert {key: value for key, value in results.items() if key != section} == {
+        key: value for key, value in committed.items() if key != section
+    }
+    assert (tmp_path / "RESULTS.md").read_text() == markdown(results)
 
 
 def test_the_import_time_is_measured_in_fresh_processes() -> None:
