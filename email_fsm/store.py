@@ -57,7 +57,11 @@ def _move(index: _Index, email_id: str, old: object, new: object) -> None:
         if not bucket:
             del index[old]
     if new is not None:
-        index.setdefault(new, {})[email_id] = None
+        ids = index.get(new)
+        if ids is None:
+            index[new] = {email_id: None}
+        else:
+            ids[email_id] = None
 
 
 def _queue_key(email: Email | None) -> str | None:
