@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import pytest
+from builders import COMPOSING_CAPS, PROCESSING_CAPS
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -41,30 +42,7 @@ from email_fsm.testing import AGENTS, reachable
 from email_fsm.views import agent_emails, view
 
 INVITED_CAPS = ["Accept", "Reject"]
-PROCESSING_CAPS = [
-    "Reply",
-    "ReplyAll",
-    "Transfer",
-    "AddComment",
-    "AttachUserData",
-    "UpdateUserData",
-    "DeleteUserData",
-    "SetDisposition",
-    "SetInFocus",
-    "Complete",
-]
-COMPOSING_CAPS = [
-    "Cancel",
-    "Send",
-    "AddComment",
-    "AttachUserData",
-    "UpdateUserData",
-    "DeleteUserData",
-    "SetDisposition",
-    "SetInFocus",
-    "Transfer",
-]
-"""The capability lists of ``docs/spec.md``, "Capabilities", written out."""
+"""With builders' PROCESSING_CAPS and COMPOSING_CAPS: docs/spec.md, "Capabilities"."""
 
 HELD_PHASES = {Phase.INVITED, Phase.PROCESSING, Phase.COMPOSING}
 ATTACHMENT_NOTIFICATIONS = {"AttachmentAdded", "AttachmentRemoved"}
