@@ -8,6 +8,9 @@
 - ``email-fsm diagram --format mermaid|dot|svg|png|md|html [--view agent|global]
   [--highlight STATE] [-o FILE]``: the lifecycle diagram or the reference tables (see
   :mod:`email_fsm.diagrams`).
+- ``email-fsm serve [--host H] [--port P] [--store memory|sqlite:///PATH] [--agents FILE |
+  --open] [--csrf] ...``: a GWS-compatible server for agent desktops (the ``server``
+  extra; see :mod:`email_fsm.server` and ``docs/server.md``).
 - ``email-fsm --version``: the package version.
 
 The page ``docs/cli.md`` describes each command and the scenario file format.
@@ -196,6 +199,49 @@ def _examples(*lines: str) -> str:
     return "examples:\n" + "".join(f"  {line}\n" for line in lines)
 
 
+def _serve_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``email-fsm serve`` (:func:`email_fsm.server.run.settings_from`
+    reads them); defined here so that ``--help`` works without the server extra."""
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8080, help="port to listen on (8080)")
+    parser.add_argument(
+        "--store",
+        default="sqlite:///email-fsm.sqlite",
+        help="memory, sqlite:///PATH or a file path (default: email-fsm.sqlite here)",
+    )
+    parser.add_argument(
+        "--synchronous",
+        choices=["full", "normal"],
+        default="full",
+        help="SQLite's durability: full survives power loss; normal only crashes, faster",
+    )
+    who = parser.add_mutually_exclusive_group()
+    who.add_argument(
+        "--agents", metavar="FILE", help='JSON: {"agents": [{"userName", "password"}]}'
+    )
+    who.add_argument(
+        "--open", action="store_true", help="accept any user name and password (development)"
+    )
+    parser.add_argument("--csrf", action="store_true", help="require GWS's X-CSRF-TOKEN on POSTs")
+    parser.add_argument(
+        "--capacity", type=int, default=1, help="emails an agent may hold before no more offers (1)"
+    )
+    parser.add_argument(
+        "--offer-timeout",
+        type=float,
+        default=30.0,
+        help="seconds before an invitation not accepted is revoked (30; 0: never)",
+    )
+    parser.add_argument("--no-router", action="store_true", help="offer only through /sim/events")
+    parser.add_argument(
+        "--base-url", help="the base of every email uri (default: http://HOST:PORT)"
+    )
+    parser.add_argument(
+        "--no-websocket", action="store_true", help="offer CometD over long-polling only"
+    )
+    parser.add_argument("--quiet", action="store_true", help="no line per request")
+
+
 def _parser() -> argparse.ArgumentParser:
     # Imported here, not at the top: only `email-fsm diagram` needs it, and it does not
     # load the drawing libraries (only its run does).
@@ -212,6 +258,7 @@ def _parser() -> argparse.ArgumentParser:
             "email-fsm demo                    # the model tells a worked example",
             "email-fsm replay scenario.json    # run your own scenario file",
             "email-fsm diagram > lifecycle.mmd # the lifecycle as a Mermaid diagram",
+            "email-fsm serve --open            # a GWS server for agent desktops",
             "email-fsm COMMAND --help          # more about one command",
         ),
         formatter_class=_KEEP_LINES,
@@ -275,6 +322,21 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=_KEEP_LINES,
     )
     diagram_cli.add_arguments(diagram)
+    serve = commands.add_parser(
+        "serve",
+        help="run a GWS-compatible server (HTTP API and CometD) for agent desktops",
+        description=(
+            "Serve the GWS Email API v2 and its CometD notifications, backed by the\n"
+            "model, for agent desktops to log in to (docs/server.md). Needs the server\n"
+            "extra: pip install 'email-fsm[server]'."
+        ),
+        epilog=_examples(
+            "email-fsm serve --open --store memory",
+            "email-fsm serve --agents agents.json --store sqlite:///events.sqlite --csrf",
+        ),
+        formatter_class=_KEEP_LINES,
+    )
+    _serve_arguments(serve)
     return parser
 
 
@@ -310,6 +372,25 @@ def _replay(path: str, out: TextIO) -> int:
     return 0
 
 
+def _serve(args: argparse.Namespace) -> int:
+    try:
+        from .server import run
+    except ImportError as error:
+        print(
+            f"email-fsm serve needs the server extra ({error.name} is missing): "
+            "pip install 'email-fsm[server]'",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        settings = run.settings_from(args)
+    except (ValueError, OSError) as error:
+        print(f"email-fsm serve: {error}", file=sys.stderr)
+        return 2
+    run.serve(settings, host=args.host, port=args.port, quiet=args.quiet)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     """Run the command line on ``argv`` (default: ``sys.argv[1:]``), writing to ``out``
     (default: standard output); returns the exit status.
@@ -321,6 +402,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "diagram":
         return _diagram(args, out)
+    if args.command == "serve":
+        return _serve(args)
     if args.command == "demo":
         scenario = load_scenario(demo_scenario_text())
         if args.json:

@@ -260,6 +260,23 @@ class EmailStore:
         self._settle(decision, at)
         return True
 
+    def commit(self, decision: Accepted, *, at: float | None = None) -> None:
+        """Store an accepted decision's emails as they are, with no check of versions.
+
+        For a caller whose own log already arbitrated (a server whose event log refuses a
+        taken ``(email_id, version)``): the log's verdict, not this store's, says whether
+        the decision stands, and the store follows the log. Others use
+        :meth:`apply`.
+
+        >>> from email_fsm import Arrive, decide
+        >>> store = EmailStore()
+        >>> store.commit(decide(store.emails, Arrive(email_id="E1", queue="q")).unwrap())
+        >>> store.emails["E1"].version
+        1
+        """
+        self._tick(at)
+        self._settle(decision, at)
+
     def evict_terminal(self, *, before: float | None = None) -> int:
         """Forget terminal (Completed, Sent, Canceled) emails; return how many.
 

@@ -1,0 +1,485 @@
+"""The ASGI application: GWS's HTTP API, its CometD endpoint, the contact-center API.
+
+:func:`create_app` builds it from :class:`ServerSettings`; ``email-fsm serve`` runs it
+with uvicorn (:mod:`email_fsm.server.run`), and a user's own process can mount it.
+Routes (``docs/server.md`` describes each):
+
+- ``GET /api/v2/me`` (``?subresources=``), ``POST /api/v2/me`` (Start/EndContactCenterSession)
+- ``GET /api/v2/me/emails`` (``?fields=*``), ``GET /api/v2/me/emails/{id}``
+- ``POST /api/v2/me/emails`` (Create), ``POST /api/v2/me/emails/{id}`` (every operation)
+- ``POST /api/v2/notifications[/{handshake,connect,...}]`` and a WebSocket there: CometD
+- ``POST /sim/events`` (Arrive, Offer, Revoke), ``GET /sim/emails``: the contact center's side
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from ..commands import Arrive
+from ..config import DEFAULT_CONFIG, Config
+from ..decisions import Refused
+from ..email import email_to_json
+from ..policies import Policy
+from ..views import view
+from ..vocabulary import HOLDER_VIEWS, StatusCode
+from .auth import Directory, Session, Sessions, basic_credentials
+from .bayeux import BayeuxError, Hub, Reply
+from .eventlog import EventLog, LogClosedError, MemoryLog
+from .service import SERVER_UNAVAILABLE, ContactCenterService, Router, RoutingSettings
+
+__all__ = ["ServerSettings", "create_app"]
+
+log = logging.getLogger("email_fsm.server")
+
+ACCESS_DENIED = 20
+"""GWS's ``statusCode`` for a request without valid credentials (HTTP 401)."""
+
+_CSRF_HEADER = "X-CSRF-TOKEN"
+_COOKIE = "JSESSIONID"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServerSettings:
+    """Everything the server is made of; ``email-fsm serve``'s options set these."""
+
+    directory: Directory = field(default_factory=Directory.open)
+    """Who may log in (``--agents FILE``; ``--open``: anyone)."""
+    log: EventLog = field(default_factory=MemoryLog)
+    """Where the events go (``--store``)."""
+    config: Config = DEFAULT_CONFIG
+    """The model's settings; its ``base_url`` should be where the server is reached."""
+    policies: Sequence[Policy] = ()
+    csrf: bool = False
+    """GWS's CSRF protection (``--csrf``): off by default, as in GWS."""
+    routing: RoutingSettings = field(default_factory=RoutingSettings)
+    router: Router | None = None
+    """The router (default: :class:`~email_fsm.server.OldestFirstRouter`)."""
+    connect_timeout_ms: int = 30_000
+    """How long a CometD connect is held (the advice's ``timeout``)."""
+    session_timeout_ms: int = 10_000
+    """A CometD session with no connect for this long is expired (``maxInterval``)."""
+    max_queue: int = 1_000
+    """A CometD session with more messages waiting is dropped."""
+    websocket: bool = True
+    """Offer CometD's ``websocket`` transport (besides ``long-polling``)."""
+    sim_api: bool = True
+    """Serve the contact-center API under ``/sim``."""
+
+
+def _json(body: object, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        json.dumps(body, ensure_ascii=False), status, headers, media_type="application/json"
+    )
+
+
+def _refusal(code: int, message: str, status: int = 200) -> Response:
+    return _json({"statusCode": code, "statusMessage": message}, status)
+
+
+class _Server:
+    """The request handlers, around one :class:`ContactCenterService`."""
+
+    def __init__(self, settings: ServerSettings) -> None:
+        self.settings = settings
+        types = ["websocket", "long-polling"] if settings.websocket else ["long-polling"]
+        self.hub = Hub(
+            timeout_ms=settings.connect_timeout_ms,
+            max_interval_ms=settings.session_timeout_ms,
+            max_queue=settings.max_queue,
+            connection_types=types,
+        )
+        self.service = ContactCenterService(
+            log=settings.log,
+            config=settings.config,
+            policies=settings.policies,
+            hub=self.hub,
+            routing=settings.routing,
+            router=settings.router,
+        )
+        self.sessions = Sessions()
+        self.limit = settings.config.limits.max_body_bytes
+
+    # ------------------------------------------------------------ life
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
+        self.service.start()
+        log.info(
+            "replayed %d events: %d emails", self.service.replayed, len(self.service.store.emails)
+        )
+        sweeper = asyncio.create_task(self._sweep())
+        try:
+            yield
+        finally:
+            sweeper.cancel()
+            await self.service.stop()
+
+    async def _sweep(self) -> None:
+        while True:
+            await asyncio.sleep(min(1.0, self.hub.max_interval_ms / 4000))
+            self.hub.expire()
+
+    # ------------------------------------------------------------ helpers
+
+    def authenticate(self, connection: HTTPConnection) -> tuple[Session | None, bool]:
+        """The request's session (None: refuse with 401) and whether it is new."""
+        credentials = basic_credentials(connection.headers.get("authorization"))
+        session = self.sessions.get(connection.cookies.get(_COOKIE))
+        if credentials is not None:
+            agent = self.settings.directory.check(*credentials)
+            if agent is None:
+                return None, False
+            if session is None or session.agent.user_name != agent.user_name:
+                return self.sessions.create(agent), True
+        return session, False
+
+    def _headers(self, session: Session, new: bool, *, get: bool) -> dict[str, str]:
+        headers: dict[str, str] = {}
+        if new:
+            headers["set-cookie"] = f"{_COOKIE}={session.id}; Path=/; HttpOnly; SameSite=Lax"
+        if get and self.settings.csrf:
+            headers["X-CSRF-HEADER"] = _CSRF_HEADER
+            headers[_CSRF_HEADER] = session.csrf_token
+        return headers
+
+    def _denied(self) -> Response:
+        return _json(
+            {"statusCode": ACCESS_DENIED, "statusMessage": "Access denied"},
+            401,
+            {"WWW-Authenticate": 'Basic realm="email_fsm"'},
+        )
+
+    async def _body(self, request: Request) -> bytes | None:
+        """The request body, or None when it is over the limit (not read any further)."""
+        length = request.headers.get("content-length", "")
+        if length.isdigit() and int(length) > self.limit:
+            return None
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > self.limit:
+                return None
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _too_big(self) -> Response:
+        return _refusal(int(StatusCode.INVALID_VALUE), f"request body over {self.limit} bytes", 413)
+
+    async def _api(
+        self,
+        request: Request,
+        handle: Callable[[Session, bytes | None], Awaitable[Response]],
+        *,
+        post: bool,
+    ) -> Response:
+        session, new = self.authenticate(request)
+        if session is None:
+            return self._denied()
+        request.state.agent = session.agent.user_name
+        if post and self.settings.csrf:
+            token = request.headers.get(_CSRF_HEADER)
+            if token is None or token != session.csrf_token or new:
+                return Response("Missing or invalid Csrf token", 403, media_type="text/plain")
+        body: bytes | None = None
+        if post:
+            body = await self._body(request)
+            if body is None:
+                return self._too_big()
+        response = await handle(session, body)
+        for key, value in self._headers(session, new, get=not post).items():
+            response.headers[key] = value
+        return response
+
+    # ------------------------------------------------------------ /api/v2/me
+
+    async def get_me(self, request: Request) -> Response:
+        async def handle(session: Session, _: bytes | None) -> Response:
+            agent = session.agent
+            user = agent.me(self.settings.config.base_url)
+            wanted = {s.strip() for s in request.query_params.get("subresources", "").split(",")}
+            channels = self.service.routable.get(agent.user_name, frozenset())
+            if wanted & {"*", "channels"}:
+                user["channels"] = [
+                    {"channel": name, "userState": {"state": "Ready"}} for name in sorted(channels)
+                ]
+            if wanted & {"*", "devices"}:
+                user["devices"] = []
+            if wanted & {"*", "settings"}:
+                user["settings"] = {}
+            return _json({"statusCode": 0, "user": user})
+
+        return await self._api(request, handle, post=False)
+
+    async def post_me(self, request: Request) -> Response:
+        async def handle(session: Session, body: bytes | None) -> Response:
+            try:
+                loaded = json.loads(body or b"")
+            except (ValueError, UnicodeDecodeError) as error:
+                return _refusal(int(StatusCode.INVALID_VALUE), f"request body is not JSON: {error}")
+            if not isinstance(loaded, dict):
+                return _refusal(int(StatusCode.INVALID_VALUE), "request body must be a JSON object")
+            name = loaded.get("operationName")
+            request.state.operation = name
+            agent = session.agent.user_name
+            if name == "StartContactCenterSession":
+                channels = loaded.get("channels", [])
+                if not isinstance(channels, list) or not all(isinstance(c, str) for c in channels):
+                    return _refusal(
+                        int(StatusCode.INVALID_VALUE), "channels must be an array of channel names"
+                    )
+                self.service.start_session(agent, channels)
+                return _json({"statusCode": 0})
+            if name == "EndContactCenterSession":
+                self.service.end_session(agent)
+                return _json({"statusCode": 0})
+            if name is None:
+                return _refusal(int(StatusCode.MISSING_PARAMETER), "operationName is required")
+            return _refusal(
+                int(StatusCode.INVALID_VALUE),
+                f"unknown operationName {str(name)[:40]!r} for /api/v2/me: "
+                "StartContactCenterSession or EndContactCenterSession",
+            )
+
+        return await self._api(request, handle, post=True)
+
+    # ------------------------------------------------------------ /api/v2/me/emails
+
+    def _held(self, agent: str) -> list[Any]:
+        return sorted(
+            (e for e in self.service.store.held_by(agent) if e.phase in HOLDER_VIEWS),
+            key=lambda e: e.id,
+        )
+
+    async def list_emails(self, request: Request) -> Response:
+        async def handle(session: Session, _: bytes | None) -> Response:
+            agent = session.agent.user_name
+            config = self.settings.config
+            held = [e for e in self._held(agent) if view(e, agent, config=config) is not None]
+            if request.query_params.get("fields"):
+                return _json(
+                    {"statusCode": 0, "emails": [view(e, agent, config=config) for e in held]}
+                )
+            return _json({"statusCode": 0, "uris": [config.email_uri(e.id) for e in held]})
+
+        return await self._api(request, handle, post=False)
+
+    async def get_email(self, request: Request) -> Response:
+        email_id = request.path_params["id"]
+
+        async def handle(session: Session, _: bytes | None) -> Response:
+            email = self.service.store.emails.get(email_id)
+            seen = (
+                view(email, session.agent.user_name, config=self.settings.config)
+                if email is not None
+                else None
+            )
+            if seen is None:
+                return _refusal(int(StatusCode.NOT_FOUND), f"email {email_id} not found")
+            return _json({"statusCode": 0, "email": seen})
+
+        return await self._api(request, handle, post=False)
+
+    async def post_email(self, request: Request) -> Response:
+        email_id: str | None = request.path_params.get("id")
+
+        async def handle(session: Session, body: bytes | None) -> Response:
+            agent = session.agent.user_name
+            if self.service.failed is not None:
+                return _json(SERVER_UNAVAILABLE, 503)
+            try:
+                answer = await self.service.agent_request(agent, body or b"", email_id)
+            except LogClosedError:
+                return _json(SERVER_UNAVAILABLE, 503)
+            request.state.answer = answer
+            return _json(answer)
+
+        return await self._api(request, handle, post=True)
+
+    # ------------------------------------------------------------ CometD
+
+    async def cometd(self, request: Request) -> Response:
+        session, new = self.authenticate(request)
+        if session is None:
+            return self._denied()
+        request.state.agent = session.agent.user_name
+        body = await self._body(request)
+        if body is None:
+            return _json(
+                [{"successful": False, "error": f"413::body over {self.limit} bytes"}], 413
+            )
+        try:
+            messages = Hub.messages_of(json.loads(body))
+        except (ValueError, UnicodeDecodeError) as error:  # BayeuxError is a ValueError
+            text = str(error) if isinstance(error, BayeuxError) else f"not JSON: {error}"
+            return _json([{"successful": False, "error": f"400::{text}"}], 400)
+        reply = await self.hub.handle(messages, session.agent.user_name, "long-polling")
+        response = Response(_render(reply), media_type="application/json")
+        if new:
+            for key, value in self._headers(session, new, get=False).items():
+                response.headers[key] = value
+        return response
+
+    async def cometd_websocket(self, websocket: WebSocket) -> None:
+        session, _ = self.authenticate(websocket)
+        if session is None:
+            await websocket.close(code=1008)
+            return
+        await websocket.accept()
+        agent = session.agent.user_name
+        tasks: set[asyncio.Task[None]] = set()
+
+        async def answer(messages: list[dict[str, Any]]) -> None:
+            reply = await self.hub.handle(messages, agent, "websocket")
+            with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+                await websocket.send_text(_render(reply))
+
+        try:
+            while True:
+                text = await websocket.receive_text()
+                try:
+                    messages = Hub.messages_of(json.loads(text))
+                except ValueError as error:
+                    await websocket.send_text(
+                        json.dumps([{"successful": False, "error": f"400::{error}"}])
+                    )
+                    continue
+                task = asyncio.create_task(answer(messages))
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
+        except (WebSocketDisconnect, RuntimeError):
+            pass
+        finally:
+            for task in tasks:
+                task.cancel()
+
+    # ------------------------------------------------------------ /sim
+
+    async def sim_event(self, request: Request) -> Response:
+        from ..requests import parse_system_event
+
+        body = await self._body(request)
+        if body is None:
+            return self._too_big()
+        try:
+            loaded: Any = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            loaded = body  # parse_system_event refuses it with the reason
+        if isinstance(loaded, dict) and loaded.get("event") == "Arrive" and "emailId" not in loaded:
+            loaded = {**loaded, "emailId": self.service.new_id("E")}
+        command = parse_system_event(loaded, config=self.settings.config)
+        if isinstance(command, Refused):
+            return _json(command.response())
+        if self.service.failed is not None:
+            return _json(SERVER_UNAVAILABLE, 503)
+        try:
+            decision = await self.service.system(command)
+        except LogClosedError:
+            return _json(SERVER_UNAVAILABLE, 503)
+        if isinstance(decision, Refused):
+            return _json(decision.response())
+        answer: dict[str, Any] = {"statusCode": 0, "emailId": command.email_id}
+        if isinstance(command, Arrive):
+            answer["uri"] = self.settings.config.email_uri(command.email_id)
+        return _json(answer)
+
+    async def sim_emails(self, request: Request) -> Response:
+        emails = [json.loads(email_to_json(e)) for e in self.service.store.emails.values()]
+        return _json(
+            {
+                "statusCode": 0,
+                "emails": emails,
+                "routable": {a: sorted(c) for a, c in self.service.routable.items()},
+            }
+        )
+
+
+def _render(reply: Reply) -> str:
+    parts = list(reply.texts)
+    parts.extend(json.dumps(message, ensure_ascii=False) for message in reply.messages)
+    return "[" + ",".join(parts) + "]"
+
+
+class _AccessLog:
+    """One log line per request: agent, method, path, HTTP status, GWS statusCode, time."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 0
+
+        async def capture(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, capture)
+        finally:
+            state = scope.get("state", {})
+            answer = state.get("answer") or {}
+            extra = f" statusCode {answer['statusCode']}" if "statusCode" in answer else ""
+            if "referenceId" in answer:
+                extra += f" referenceId {answer['referenceId']}"
+            log.info(
+                "%s %s %s -> %d%s (%.1f ms)",
+                state.get("agent", "-"),
+                scope["method"],
+                scope["path"],
+                status,
+                extra,
+                (time.perf_counter() - started) * 1000,
+            )
+
+
+def create_app(settings: ServerSettings | None = None) -> Starlette:
+    """The ASGI application of a GWS-compatible server (see the module's documentation).
+
+    ``app.state.service`` is its :class:`~email_fsm.server.ContactCenterService` and
+    ``app.state.hub`` its CometD :class:`~email_fsm.server.bayeux.Hub`. Run it with any
+    ASGI server; its lifespan replays the log on start and closes it on shutdown.
+    """
+    server = _Server(settings or ServerSettings())
+    notifications = "/api/v2/notifications"
+    routes = [
+        Route("/api/v2/me", server.get_me, methods=["GET"]),
+        Route("/api/v2/me", server.post_me, methods=["POST"]),
+        Route("/api/v2/me/emails", server.list_emails, methods=["GET"]),
+        Route("/api/v2/me/emails", server.post_email, methods=["POST"]),
+        Route("/api/v2/me/emails/{id}", server.get_email, methods=["GET"]),
+        Route("/api/v2/me/emails/{id}", server.post_email, methods=["POST"]),
+        Route(notifications, server.cometd, methods=["POST"]),
+        Route(notifications + "/{fn}", server.cometd, methods=["POST"]),
+        WebSocketRoute(notifications, server.cometd_websocket),
+    ]
+    if server.settings.sim_api:
+        routes += [
+            Route("/sim/events", server.sim_event, methods=["POST"]),
+            Route("/sim/emails", server.sim_emails, methods=["GET"]),
+        ]
+    app = Starlette(routes=routes, lifespan=server.lifespan)
+    app.state.service = server.service
+    app.state.hub = server.hub
+    app.state.server = server
+    app.add_middleware(_AccessLog)
+    return app

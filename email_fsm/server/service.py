@@ -1,0 +1,341 @@
+"""The server's contact center: decide, append to the log, deliver, route.
+
+:class:`ContactCenterService` is the one place the server's state changes. Every
+request, whether from an agent's desktop, the contact-center API or the router, takes the
+same path:
+
+1. decide it on the emails as the log has them (:func:`~email_fsm.requests.handle_request`
+   or :func:`~email_fsm.decide`);
+2. append the decision's events to the log: they are stored only if no other decision
+   took the same version of the same email meanwhile; if one did, go back to 1 with the
+   fresh email (optimistic concurrency);
+3. store the emails in the :class:`~email_fsm.EmailStore`, queue the notifications on
+   the agents' CometD sessions, answer ``{"statusCode": 0, "referenceId": n}``.
+
+So every answered request is in the log, and a restart (:meth:`start` replays the log)
+loses none. The router and the invitation timeouts run here too: the server owns the
+clock; the model never reads one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from ..commands import Command, Offer, Revoke
+from ..config import DEFAULT_CONFIG, Config
+from ..decider import decide
+from ..decisions import Accepted, Decision, Refused
+from ..email import Email
+from ..policies import Policy
+from ..store import EmailStore
+from ..vocabulary import CHANNEL, Phase, StatusCode
+from .bayeux import Hub
+from .eventlog import EventLog, LogClosedError, MemoryLog, rows_of
+
+__all__ = [
+    "ContactCenterService",
+    "OldestFirstRouter",
+    "Router",
+    "RoutingSettings",
+]
+
+log = logging.getLogger("email_fsm.server")
+
+Answer = dict[str, Any]
+
+_MAX_ATTEMPTS = 100
+"""Deciding again after a conflict: more than this many conflicts in a row is a bug."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RoutingSettings:
+    """What the built-in router may do."""
+
+    capacity: int = 1
+    """An agent is offered an email only while holding fewer than this many."""
+    offer_timeout: float | None = 30.0
+    """Seconds an invitation may wait for Accept or Reject before it is revoked (None:
+    forever)."""
+    enabled: bool = True
+    """Off, emails are offered only through the contact-center API."""
+
+
+class Router(Protocol):
+    """Chooses the offers to make now: ``(email id, agent)`` pairs.
+
+    ``queued`` are the Queued emails, oldest first; ``ready`` maps each agent who may take
+    an email now to the number of emails they hold. Called after every change.
+    """
+
+    def __call__(
+        self, queued: Sequence[Email], ready: Mapping[str, int], /
+    ) -> Sequence[tuple[str, str]]: ...
+
+
+@dataclass(slots=True)
+class OldestFirstRouter:
+    """The oldest Queued email first, to the ready agent holding the fewest (the one who
+    waited longest among them), never to an agent who rejected that email."""
+
+    capacity: int = 1
+    _last: dict[str, int] = field(default_factory=dict)
+    _turn: itertools.count[int] = field(default_factory=itertools.count)
+
+    def __call__(
+        self, queued: Sequence[Email], ready: Mapping[str, int], /
+    ) -> Sequence[tuple[str, str]]:
+        load = {agent: held for agent, held in ready.items() if held < self.capacity}
+        offers: list[tuple[str, str]] = []
+        for email in queued:
+            if not load:
+                break
+            candidates = [a for a in load if a not in email.rejected_by]
+            if not candidates:
+                continue
+            agent = min(candidates, key=lambda a: (load[a], self._last.get(a, -1), a))
+            offers.append((email.id, agent))
+            self._last[agent] = next(self._turn)
+            load[agent] += 1
+            if load[agent] >= self.capacity:
+                del load[agent]
+        return offers
+
+
+class ContactCenterService:
+    """The emails, their log, the agents' CometD sessions and the router, in one asyncio
+    loop (see the module's documentation)."""
+
+    def __init__(
+        self,
+        *,
+        log: EventLog | None = None,
+        config: Config = DEFAULT_CONFIG,
+        policies: Sequence[Policy] = (),
+        hub: Hub | None = None,
+        routing: RoutingSettings = RoutingSettings(),
+        router: Router | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.log: EventLog = log if log is not None else MemoryLog()
+        self.config = config
+        self.policies = tuple(policies)
+        self.hub = hub if hub is not None else Hub()
+        self.routing = routing
+        self.router: Router = router or OldestFirstRouter(capacity=routing.capacity)
+        self.clock = clock
+        self.store = EmailStore(config=config, policies=self.policies)
+        self.routable: dict[str, frozenset[str]] = {}
+        """Agents in a contact-center session, and its channels."""
+        self._references = itertools.count(1)
+        self._ids = itertools.count(1)
+        self._route_pending = False
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._timers: dict[str, asyncio.TimerHandle] = {}
+        self._failed: BaseException | None = None
+        self.replayed = 0
+        """How many events :meth:`start` replayed."""
+        self.conflicts = 0
+        """How many decisions were decided again after a conflict."""
+
+    # ------------------------------------------------------------------ life
+
+    def start(self) -> None:
+        """Replay the log (call once, before serving)."""
+        events = self.log.load()
+        self.store = EmailStore.from_events(events, config=self.config, policies=self.policies)
+        self.replayed = len(events)
+        numbers = [
+            int(email_id[1:])
+            for email_id in self.store.emails
+            if email_id[:1] in "ED" and email_id[1:].isdigit()
+        ]
+        self._ids = itertools.count(max(numbers, default=0) + 1)
+        # Invitations open when the server stopped get a fresh timeout.
+        for email in self.store.in_phase(Phase.INVITED):
+            self._arm_timeout(email)
+
+    async def stop(self) -> None:
+        """Answer the held connects, cancel the timers and background work, close the log."""
+        self.hub.close()
+        for timer in self._timers.values():
+            timer.cancel()
+        self._timers.clear()
+        for task in tuple(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self.log.close()
+
+    def new_id(self, prefix: str = "E") -> str:
+        """A fresh email id: ``E``/``D`` and a number no email of the store has."""
+        while True:
+            candidate = f"{prefix}{next(self._ids)}"
+            if candidate not in self.store.emails:
+                return candidate
+
+    @property
+    def failed(self) -> BaseException | None:
+        """The log's failure, after which every change is answered 503."""
+        return self._failed
+
+    # ------------------------------------------------------------------ changes
+
+    async def agent_request(self, agent: str, body: object, email_id: str | None = None) -> Answer:
+        """An agent's GWS request (``POST /api/v2/me/emails[/{id}]``) and its answer."""
+        from ..requests import handle_request
+
+        reference = next(self._references)
+
+        def decide_now() -> tuple[Decision, str | None]:
+            decision = handle_request(
+                self.store.emails,
+                body,
+                actor=agent,
+                email_id=email_id,
+                new_id=lambda: self.new_id("D"),
+                reference_id=reference,
+                config=self.config,
+                policies=self.policies,
+            )
+            return decision, email_id
+
+        decision = await self._settle(decide_now)
+        if isinstance(decision, Accepted):
+            if decision.ignored:
+                log.info("%s: parameters ignored: %s", agent, ", ".join(decision.ignored))
+            return {"statusCode": 0, "referenceId": reference}
+        return decision.response()
+
+    async def system(self, command: Command) -> Decision:
+        """A system event (Arrive, Offer, Revoke), decided and stored as any request."""
+        return await self._settle(
+            lambda: (
+                decide(self.store.emails, command, config=self.config, policies=self.policies),
+                command.email_id,
+            )
+        )
+
+    async def _settle(self, decide_now: Callable[[], tuple[Decision, str | None]]) -> Decision:
+        for _ in range(_MAX_ATTEMPTS):
+            if self._failed is not None:
+                raise LogClosedError("the event log failed") from self._failed
+            decision, read = decide_now()
+            if not isinstance(decision, Accepted):
+                return decision
+            try:
+                stored = await self.log.append(rows_of(decision))
+            except LogClosedError as error:
+                self._failed = error
+                raise
+            if not stored or not self._still(read, decision):
+                self.conflicts += 1
+                continue
+            self.store.commit(decision)
+            self._deliver(decision)
+            self._after(decision)
+            return decision
+        raise RuntimeError(f"{_MAX_ATTEMPTS} conflicts in a row")  # pragma: no cover
+
+    def _still(self, read: str | None, decision: Accepted) -> bool:
+        """The email the decision read (when it wrote none of its rows: a Reply reads the
+        original and writes the draft) still has the version it read."""
+        if read is None or any(email.id == read for email in decision.emails):
+            return True
+        current = self.store.emails.get(read)
+        return (0 if current is None else current.version) == decision.decided_on
+
+    def _deliver(self, decision: Accepted) -> None:
+        publish = self.hub.publish
+        for notification in decision.notifications:
+            publish(notification.recipient, CHANNEL, notification.to_json())
+
+    def _after(self, decision: Accepted) -> None:
+        for email in decision.emails:
+            timer = self._timers.pop(email.id, None)
+            if timer is not None:
+                timer.cancel()
+            if email.phase is Phase.INVITED:
+                self._arm_timeout(email)
+        self.route_soon()
+
+    # ------------------------------------------------------------------ sessions
+
+    def start_session(self, agent: str, channels: Sequence[str]) -> None:
+        """StartContactCenterSession: the agent is routable on ``channels``."""
+        self.routable[agent] = frozenset(channels)
+        self.route_soon()
+
+    def end_session(self, agent: str) -> None:
+        """EndContactCenterSession: no more offers to the agent."""
+        self.routable.pop(agent, None)
+
+    # ------------------------------------------------------------------ routing
+
+    def ready_agents(self) -> dict[str, int]:
+        """The agents who may be offered an email, and how many they hold."""
+        return {
+            agent: len(self.store.held_by(agent))
+            for agent, channels in self.routable.items()
+            if "email" in channels
+        }
+
+    def route_soon(self) -> None:
+        """Run the router once the current step is done (calls coalesce)."""
+        if not self.routing.enabled or self._route_pending or self._failed is not None:
+            return
+        self._route_pending = True
+        self._spawn(self._route())
+
+    async def _route(self) -> None:
+        await asyncio.sleep(0)
+        self._route_pending = False
+        queued = self.store.in_phase(Phase.QUEUED)
+        if not queued:
+            return
+        ready = self.ready_agents()
+        if not ready:
+            return
+        for email_id, agent in self.router(queued, ready):
+            try:
+                decision = await self.system(Offer(email_id=email_id, agent=agent))
+            except LogClosedError:
+                return
+            if isinstance(decision, Refused):
+                log.debug("router: offer of %s to %s refused: %s", email_id, agent, decision)
+
+    def _arm_timeout(self, email: Email) -> None:
+        timeout = self.routing.offer_timeout
+        if timeout is None:
+            return
+        loop = asyncio.get_event_loop()
+        version = email.version
+        self._timers[email.id] = loop.call_later(
+            timeout, lambda: self._spawn(self._expire(email.id, version))
+        )
+
+    async def _expire(self, email_id: str, version: int) -> None:
+        self._timers.pop(email_id, None)
+        email = self.store.emails.get(email_id)
+        if email is None or email.version != version or email.phase is not Phase.INVITED:
+            return
+        try:
+            await self.system(Revoke(email_id=email_id))
+        except LogClosedError:
+            return
+
+    def _spawn(self, work: Any) -> None:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+
+SERVER_UNAVAILABLE: Answer = {
+    "statusCode": int(StatusCode.INVALID_STATE),
+    "statusMessage": "the server's event log failed: no change can be stored",
+}
+"""The answer (HTTP 503) to a change once the log has failed."""
