@@ -131,7 +131,9 @@ def spawn(arguments: Sequence[str], *, cwd: Path, port: int) -> subprocess.Popen
     )
 
 
-def wait_ready(url: str, process: subprocess.Popen[bytes] | None = None, timeout: float = 20) -> None:
+def wait_ready(
+    url: str, process: subprocess.Popen[bytes] | None = None, timeout: float = 20
+) -> None:
     """Wait until the server at ``url`` answers ``GET /api/v2/me`` (with any status)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
