@@ -26,9 +26,9 @@ from pathlib import Path
 from types import TracebackType
 
 import httpx
-import uvicorn
 
-from email_fsm.server import ServerSettings, create_app
+from email_fsm.server import ServerSettings
+from email_fsm.server.run import uvicorn_server
 
 HOST = "127.0.0.1"
 
@@ -41,32 +41,11 @@ def free_port() -> int:
         return port
 
 
-def _config(settings: ServerSettings, port: int) -> uvicorn.Config:
-    return uvicorn.Config(
-        create_app(settings),
-        host=HOST,
-        port=port,
-        access_log=False,
-        log_level="warning",
-        lifespan="on",
-        ws="websockets-sansio",
-        timeout_graceful_shutdown=3,
-    )
-
-
-class _Server(uvicorn.Server):
-    """uvicorn that answers held long-polls when it starts to shut down."""
-
-    async def shutdown(self, sockets: Sequence[socket.socket] | None = None) -> None:
-        self.config.app.state.hub.close()
-        await super().shutdown(sockets)
-
-
 @contextlib.asynccontextmanager
 async def serving(settings: ServerSettings | None = None) -> AsyncIterator[str]:
     """Serve ``settings``' server in this loop; yields its base URL (``http://host:port``)."""
     port = free_port()
-    server = _Server(_config(settings or ServerSettings(), port))
+    server = uvicorn_server(settings or ServerSettings(), host=HOST, port=port)
     task = asyncio.create_task(server.serve())
     while not server.started:
         if task.done():
@@ -85,7 +64,7 @@ class ThreadedServer:
 
     def __init__(self, settings: ServerSettings | None = None) -> None:
         self.port = free_port()
-        self.server = _Server(_config(settings or ServerSettings(), self.port))
+        self.server = uvicorn_server(settings or ServerSettings(), host=HOST, port=self.port)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.url = f"http://{HOST}:{self.port}"
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import argparse
 import logging
+import socket
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 
 import uvicorn
@@ -19,10 +19,11 @@ import uvicorn
 from ..config import Config
 from .app import ServerSettings, create_app
 from .auth import Directory
+from .bayeux import Hub
 from .eventlog import open_log
 from .service import RoutingSettings
 
-__all__ = ["GRACEFUL_SECONDS", "serve", "settings_from"]
+__all__ = ["GRACEFUL_SECONDS", "UvicornServer", "serve", "settings_from", "uvicorn_server"]
 
 GRACEFUL_SECONDS = 3
 """How long requests under way may take to finish once shutdown starts."""
@@ -53,22 +54,21 @@ def settings_from(arguments: argparse.Namespace) -> ServerSettings:
     )
 
 
-class _Server(uvicorn.Server):
-    """uvicorn, answering the held long-polls as soon as shutdown starts."""
+class UvicornServer(uvicorn.Server):
+    """uvicorn, answering the held CometD connects as soon as shutdown starts (uvicorn
+    would otherwise wait for each long-poll to time out)."""
 
-    hub_close: object = None
+    def __init__(self, config: uvicorn.Config, hub: Hub) -> None:
+        super().__init__(config)
+        self.hub = hub
 
-    async def shutdown(self, sockets: Sequence[object] | None = None) -> None:
-        close = self.hub_close
-        if callable(close):
-            close()
-        await super().shutdown(sockets)  # type: ignore[arg-type]
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        self.hub.close()
+        await super().shutdown(sockets)
 
 
-def serve(settings: ServerSettings, *, host: str, port: int, quiet: bool = False) -> None:
-    """Run the server until interrupted."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
-    logging.getLogger("email_fsm.server").setLevel(logging.WARNING if quiet else logging.INFO)
+def uvicorn_server(settings: ServerSettings, *, host: str, port: int) -> UvicornServer:
+    """The server of ``settings`` under uvicorn, ready to ``run()`` (or ``await serve()``)."""
     app = create_app(settings)
     config = uvicorn.Config(
         app,
@@ -80,10 +80,15 @@ def serve(settings: ServerSettings, *, host: str, port: int, quiet: bool = False
         ws="websockets-sansio" if settings.websocket else "none",
         lifespan="on",
     )
-    server = _Server(config)
-    server.hub_close = app.state.hub.close
-    store = settings.log
-    where = getattr(store, "path", None)
+    return UvicornServer(config, app.state.hub)
+
+
+def serve(settings: ServerSettings, *, host: str, port: int, quiet: bool = False) -> None:
+    """Run the server until interrupted."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
+    logging.getLogger("email_fsm.server").setLevel(logging.WARNING if quiet else logging.INFO)
+    server = uvicorn_server(settings, host=host, port=port)
+    where = getattr(settings.log, "path", None)
     print(
         f"email-fsm serving GWS at http://{host}:{port}/api/v2 "
         f"(CometD at /api/v2/notifications; store: {where or 'memory'}); Ctrl-C stops",
