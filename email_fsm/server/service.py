@@ -224,7 +224,7 @@ class ContactCenterService:
         for _ in range(_MAX_ATTEMPTS):
             if self._failed is not None:
                 raise LogClosedError("the event log failed") from self._failed
-            decision, read = decide_now()
+            decision, _ = decide_now()
             if not isinstance(decision, Accepted):
                 return decision
             try:
@@ -232,22 +232,18 @@ class ContactCenterService:
             except LogClosedError as error:
                 self._failed = error
                 raise
-            if not stored or not self._still(read, decision):
+            if not stored:
                 self.conflicts += 1
                 continue
+            # Stored is final: the log is the truth. A decision that read an email it did
+            # not write (a Reply reads the original, writes the draft) stands even if that
+            # email changed meanwhile: it is ordered before that change. (Deciding it
+            # again here would refuse a request whose events are in the log.)
             self.store.commit(decision)
             self._deliver(decision)
             self._after(decision)
             return decision
         raise RuntimeError(f"{_MAX_ATTEMPTS} conflicts in a row")  # pragma: no cover
-
-    def _still(self, read: str | None, decision: Accepted) -> bool:
-        """The email the decision read (when it wrote none of its rows: a Reply reads the
-        original and writes the draft) still has the version it read."""
-        if read is None or any(email.id == read for email in decision.emails):
-            return True
-        current = self.store.emails.get(read)
-        return (0 if current is None else current.version) == decision.decided_on
 
     def _deliver(self, decision: Accepted) -> None:
         publish = self.hub.publish

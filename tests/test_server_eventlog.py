@@ -1,0 +1,264 @@
+"""The server's event logs, driven directly: what is stored, what is refused, group
+commit, a failing writer, and the ``--store`` values."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Literal
+
+import pytest
+
+from email_fsm import Accept, AddComment, Arrive, Email, Offer, decide
+from email_fsm.codec import event_to_json
+from email_fsm.decisions import Accepted
+from email_fsm.server.eventlog import (
+    CONFLICT,
+    EventLog,
+    LogClosedError,
+    MemoryLog,
+    Row,
+    SQLiteLog,
+    open_log,
+    rows_of,
+)
+from email_fsm.store import EmailStore
+
+
+def _lifecycle() -> tuple[list[Accepted], dict[str, Email]]:
+    """Arrive, Offer, Accept and two comments on E1, decided one after the other."""
+    store = EmailStore()
+    decisions = []
+    for command in (
+        Arrive(email_id="E1", queue="q", subject="Hi"),
+        Offer(email_id="E1", agent="a"),
+        Accept(actor="a", email_id="E1"),
+        AddComment(actor="a", email_id="E1", comment="first"),
+        AddComment(actor="a", email_id="E1", comment="second"),
+    ):
+        decisions.append(store.execute(command).unwrap())
+    return decisions, dict(store.emails)
+
+
+def _arrival(email_id: str) -> list[Row]:
+    return rows_of(decide({}, Arrive(email_id=email_id, queue="q")).unwrap())
+
+
+def test_rows_of_numbers_each_event_with_its_emails_version() -> None:
+    """rows_of gives each event the version its email has after it, and its JSON record."""
+    decisions, _ = _lifecycle()
+    versions = [row.version for decision in decisions for row in rows_of(decision)]
+    assert versions == [1, 2, 3, 4, 5]
+    last = decisions[-1]
+    assert rows_of(last) == [Row("E1", 5, event_to_json(last.events[0]))]
+
+
+@pytest.mark.parametrize("synchronous", ["full", "normal"])
+def test_sqlite_round_trip_of_real_decisions(
+    tmp_path: Path, synchronous: Literal["full", "normal"]
+) -> None:
+    """Appended decisions load back, in order, as the events that rebuild the same emails;
+    a second log on the same file sees them too."""
+    decisions, emails = _lifecycle()
+    log = SQLiteLog(tmp_path / "events.sqlite", synchronous=synchronous)
+
+    async def main() -> list[bool]:
+        return [await log.append(rows_of(decision)) for decision in decisions]
+
+    assert asyncio.run(main()) == [True] * len(decisions)
+    events = log.load()
+    log.close()
+    assert events == [event for decision in decisions for event in decision.events]
+    reopened = SQLiteLog(tmp_path / "events.sqlite")
+    try:
+        assert reopened.count() == 5
+        assert dict(EmailStore.from_events(reopened.load()).emails) == emails
+    finally:
+        reopened.close()
+
+
+def _logs(tmp_path: Path) -> list[EventLog]:
+    return [MemoryLog(), SQLiteLog(tmp_path / "events.sqlite")]
+
+
+async def _taken_versions(log: EventLog) -> list[bool]:
+    arrival = _arrival("E1")
+    free_e2 = _arrival("E2")[0]
+    return [
+        await log.append(arrival),
+        await log.append(arrival),  # version 1 of E1 again
+        await log.append([free_e2, arrival[0]]),  # E2 free, E1 v1 taken
+        await log.append([free_e2]),  # so E2 v1 is still free
+        await log.append([Row("E1", 2, arrival[0].event)]),
+    ]
+
+
+def test_a_taken_version_is_refused_and_nothing_of_it_is_stored(tmp_path: Path) -> None:
+    """Both logs refuse an append with a taken (email_id, version) and store none of its
+    rows, even those that were free; the next free version is still accepted."""
+    for log in _logs(tmp_path):
+        assert asyncio.run(_taken_versions(log)) == [True, CONFLICT, CONFLICT, True, True]
+        if isinstance(log, SQLiteLog):
+            assert log.count() == 3
+            assert [e.email_id for e in log.load()] == ["E1", "E2", "E1"]
+        log.close()
+
+
+def test_group_commit_fails_each_conflicting_append_alone(tmp_path: Path) -> None:
+    """Many appends at once, every third one on a version already taken: each of those
+    fails alone and every other is stored, in the order they were made, in fewer
+    transactions than appends (a group commit took several at once)."""
+    log = SQLiteLog(tmp_path / "events.sqlite")
+    commits = 0
+    original = SQLiteLog._commit
+
+    def counting(connection: sqlite3.Connection, group: list[object]) -> list[bool]:
+        nonlocal commits
+        commits += 1
+        return original(connection, group)  # type: ignore[arg-type]
+
+    log._commit = counting  # type: ignore[method-assign,assignment]
+    batches: list[Sequence[Row]] = []
+    expected: list[bool] = []
+    for number in range(1, 121):
+        if number % 3 == 0:
+            batches.append(_arrival(f"E{number - 1}"))  # taken by the one before it
+            expected.append(CONFLICT)
+        else:
+            batches.append(_arrival(f"E{number}"))
+            expected.append(True)
+
+    async def main() -> list[bool]:
+        return list(await asyncio.gather(*(log.append(batch) for batch in batches)))
+
+    try:
+        assert asyncio.run(main()) == expected
+        stored = [e.email_id for e in log.load()]
+        assert stored == [f"E{n}" for n in range(1, 121) if n % 3 != 0]
+        assert commits < len(batches)
+    finally:
+        log.close()
+
+
+def test_group_commit_of_conflicting_versions_of_one_email(tmp_path: Path) -> None:
+    """Twenty decisions on the same version of one email at once: exactly the first is
+    stored, the nineteen others are conflicts."""
+    decisions, _ = _lifecycle()
+    log = SQLiteLog(tmp_path / "events.sqlite", synchronous="normal")
+    store = EmailStore()
+    for decision in decisions[:3]:
+        store.commit(decision)
+    racing = [
+        decide(store.emails, AddComment(actor="a", email_id="E1", comment=f"c{n}")).unwrap()
+        for n in range(20)
+    ]
+
+    async def main() -> list[bool]:
+        for decision in decisions[:3]:
+            assert await log.append(rows_of(decision))
+        return list(await asyncio.gather(*(log.append(rows_of(d)) for d in racing)))
+
+    try:
+        assert asyncio.run(main()) == [True] + [CONFLICT] * 19
+        events = log.load()
+        assert len(events) == 4
+        assert EmailStore.from_events(events).emails["E1"].comment == "c0"
+    finally:
+        log.close()
+
+
+def test_a_closed_log_raises(tmp_path: Path) -> None:
+    """After close, append raises LogClosedError on both logs; closing twice is fine."""
+    for log in _logs(tmp_path):
+        log.close()
+        log.close()
+        with pytest.raises(LogClosedError):
+            asyncio.run(log.append(_arrival("E1")))
+
+
+def test_close_finishes_the_appends_under_way(tmp_path: Path) -> None:
+    """close() while appends wait for the writer stores them and answers every one."""
+    log = SQLiteLog(tmp_path / "events.sqlite")
+
+    async def main() -> list[bool]:
+        pending = [asyncio.ensure_future(log.append(_arrival(f"E{n}"))) for n in range(30)]
+        await asyncio.sleep(0)  # every append has queued its rows
+        log.close()
+        return list(await asyncio.wait_for(asyncio.gather(*pending), 10))
+
+    assert asyncio.run(main()) == [True] * 30
+    assert SQLiteLog(tmp_path / "events.sqlite").count() == 30
+
+
+def test_a_dropped_table_fails_the_pending_appends(tmp_path: Path) -> None:
+    """The table dropped behind the writer's back: the appends waiting fail with
+    LogClosedError (none hangs), and every later append raises it at once."""
+    path = tmp_path / "events.sqlite"
+    log = SQLiteLog(path)
+    assert asyncio.run(log.append(_arrival("E0")))
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("DROP TABLE events")
+    other.close()
+
+    async def main() -> list[object]:
+        appends = (log.append(_arrival(f"E{n}")) for n in range(1, 20))
+        return list(await asyncio.wait_for(asyncio.gather(*appends, return_exceptions=True), 10))
+
+    results = asyncio.run(main())
+    assert results, "no append was made"
+    assert all(isinstance(result, LogClosedError) for result in results), results
+    with pytest.raises(LogClosedError):
+        asyncio.run(log.append(_arrival("E99")))
+    log.close()
+
+
+def test_a_read_only_database_fails_the_pending_appends(tmp_path: Path) -> None:
+    """A database the writer may no longer write (set read-only with PRAGMA query_only
+    on its connection, as a file remounted read-only would be): pending appends fail
+    with LogClosedError within seconds."""
+    log = SQLiteLog(tmp_path / "events.sqlite")
+    log._connection.execute("PRAGMA query_only=ON")
+
+    async def main() -> list[object]:
+        appends = (log.append(_arrival(f"E{n}")) for n in range(10))
+        return list(await asyncio.wait_for(asyncio.gather(*appends, return_exceptions=True), 10))
+
+    results = asyncio.run(main())
+    assert all(isinstance(result, LogClosedError) for result in results), results
+    log.close()
+    assert SQLiteLog(tmp_path / "events.sqlite").count() == 0
+
+
+def test_open_log_reads_the_store_values(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """memory, sqlite:///relative (the working directory), sqlite:////absolute, a bare
+    path; an unknown scheme or an empty value is a ValueError, as is a bad synchronous."""
+    monkeypatch.chdir(tmp_path)
+    assert isinstance(open_log("memory"), MemoryLog)
+    relative = open_log("sqlite:///rel.sqlite", synchronous="normal")
+    absolute = open_log(f"sqlite:///{tmp_path / 'abs.sqlite'}")
+    bare = open_log("bare.sqlite")
+    try:
+        assert isinstance(relative, SQLiteLog)
+        assert isinstance(absolute, SQLiteLog)
+        assert isinstance(bare, SQLiteLog)
+        assert relative.path == Path("rel.sqlite")
+        assert relative.synchronous == "normal"
+        assert absolute.path == tmp_path / "abs.sqlite"
+        assert absolute.path.is_absolute()
+        assert absolute.synchronous == "full"
+        assert bare.path == Path("bare.sqlite")
+        assert {p.name for p in tmp_path.glob("*.sqlite")} == {
+            "rel.sqlite",
+            "abs.sqlite",
+            "bare.sqlite",
+        }
+    finally:
+        for log in (relative, absolute, bare):
+            log.close()
+    for bad in ("", "postgres://db", "sqlite://rel.sqlite", "mysql:///x"):
+        with pytest.raises(ValueError, match="unknown store"):
+            open_log(bad)
+    with pytest.raises(ValueError, match="synchronous"):
+        SQLiteLog(tmp_path / "x.sqlite", synchronous="off")  # type: ignore[arg-type]
