@@ -34,6 +34,7 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 PROGRAMS = {
     "dot": "Graphviz's `dot` program (Debian/Ubuntu: apt-get install graphviz)",
+    "curl": "curl (Debian/Ubuntu: apt-get install curl)",
     "node": "Node.js 18 or later (Debian/Ubuntu: apt-get install nodejs npm)",
     "npm": "npm, Node.js's package manager (Debian/Ubuntu: apt-get install npm)",
 }

@@ -62,8 +62,8 @@ async def serving(settings: ServerSettings | None = None) -> AsyncIterator[str]:
 class ThreadedServer:
     """Serve a server in a thread of its own: ``with ThreadedServer(settings) as url:``."""
 
-    def __init__(self, settings: ServerSettings | None = None) -> None:
-        self.port = free_port()
+    def __init__(self, settings: ServerSettings | None = None, *, port: int | None = None) -> None:
+        self.port = free_port() if port is None else port
         self.server = uvicorn_server(settings or ServerSettings(), host=HOST, port=self.port)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.url = f"http://{HOST}:{self.port}"

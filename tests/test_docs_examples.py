@@ -22,6 +22,7 @@ PAGES = [
     "persistence.md",
     "policies.md",
     "quickstart.md",
+    "server.md",
     "store.md",
 ]
 NEEDS_DOT = {"lifecycle.md"}  # draws an image with Graphviz
