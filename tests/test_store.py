@@ -216,6 +216,24 @@ def test_apply_after_a_conflict_and_a_fresh_decision_succeeds() -> None:
     assert store.emails["E1"].comment == "two"
 
 
+def test_commit_stores_a_decision_as_it_is_and_keeps_the_indexes() -> None:
+    """commit() follows the caller's log: no version check, the indexes and the history
+    move as with execute()."""
+    store = EmailStore(record=True)
+    _invited(store, "E1")
+    accept = decide(store.emails, Accept(actor="a", email_id="E1")).unwrap()
+    store.commit(accept)
+    assert store.emails["E1"].phase is Phase.PROCESSING
+    assert _ids(store.owned_by("a")) == ["E1"]
+    assert _ids(store.invited("a")) == []
+    assert store.history[-len(accept.events) :] == accept.events
+    # Given a decision made on an older version, it stores it anyway: the log decided.
+    stale = decide(store.emails, AddComment(actor="a", email_id="E1", comment="x")).unwrap()
+    store.commit(stale)
+    store.commit(stale)
+    assert store.emails["E1"] == stale.emails[0]
+
+
 def test_two_creations_of_one_id_conflict() -> None:
     store = EmailStore(record=True)
     first = Arrive(email_id="E1", queue="q")
