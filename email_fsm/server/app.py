@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
 import json
 import logging
 import time
@@ -80,6 +81,14 @@ class ServerSettings:
     """Serve the contact-center API under ``/sim``."""
 
 
+def websocket_available(settings: ServerSettings) -> bool:
+    """Whether to offer CometD's ``websocket`` transport: asked for, and a WebSocket
+    library the ASGI server can use is installed (``websockets`` or ``wsproto``)."""
+    return settings.websocket and any(
+        importlib.util.find_spec(name) is not None for name in ("websockets", "wsproto")
+    )
+
+
 def _json(body: object, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(
         json.dumps(body, ensure_ascii=False), status, headers, media_type="application/json"
@@ -95,7 +104,7 @@ class _Server:
 
     def __init__(self, settings: ServerSettings) -> None:
         self.settings = settings
-        types = ["websocket", "long-polling"] if settings.websocket else ["long-polling"]
+        types = ["websocket", "long-polling"] if websocket_available(settings) else ["long-polling"]
         self.hub = Hub(
             timeout_ms=settings.connect_timeout_ms,
             max_interval_ms=settings.session_timeout_ms,
@@ -229,7 +238,7 @@ class _Server:
         async def handle(session: Session, body: bytes | None) -> Response:
             try:
                 loaded = json.loads(body or b"")
-            except (ValueError, UnicodeDecodeError) as error:
+            except (ValueError, UnicodeDecodeError, RecursionError) as error:  # too deep
                 return _refusal(int(StatusCode.INVALID_VALUE), f"request body is not JSON: {error}")
             if not isinstance(loaded, dict):
                 return _refusal(int(StatusCode.INVALID_VALUE), "request body must be a JSON object")
@@ -324,7 +333,7 @@ class _Server:
             )
         try:
             messages = Hub.messages_of(json.loads(body))
-        except (ValueError, UnicodeDecodeError) as error:  # BayeuxError is a ValueError
+        except (ValueError, UnicodeDecodeError, RecursionError) as error:  # BayeuxError: ValueError
             text = str(error) if isinstance(error, BayeuxError) else f"not JSON: {error}"
             return _json([{"successful": False, "error": f"400::{text}"}], 400)
         reply = await self.hub.handle(messages, session.agent.user_name, "long-polling")
@@ -353,7 +362,7 @@ class _Server:
                 text = await websocket.receive_text()
                 try:
                     messages = Hub.messages_of(json.loads(text))
-                except ValueError as error:
+                except (ValueError, RecursionError) as error:  # RecursionError: nested too deep
                     await websocket.send_text(
                         json.dumps([{"successful": False, "error": f"400::{error}"}])
                     )
@@ -377,7 +386,7 @@ class _Server:
             return self._too_big()
         try:
             loaded: Any = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             loaded = body  # parse_system_event refuses it with the reason
         if isinstance(loaded, dict) and loaded.get("event") == "Arrive" and "emailId" not in loaded:
             loaded = {**loaded, "emailId": self.service.new_id("E")}
@@ -469,6 +478,9 @@ def create_app(settings: ServerSettings | None = None) -> Starlette:
         Route("/api/v2/me/emails/{id}", server.get_email, methods=["GET"]),
         Route("/api/v2/me/emails/{id}", server.post_email, methods=["POST"]),
         Route(notifications, server.cometd, methods=["POST"]),
+        # CometD's JavaScript client posts subscribe, publish and disconnect messages to
+        # the URL with a "/" appended (handshake and connect get "/handshake", "/connect").
+        Route(notifications + "/", server.cometd, methods=["POST"]),
         Route(notifications + "/{fn}", server.cometd, methods=["POST"]),
         WebSocketRoute(notifications, server.cometd_websocket),
     ]

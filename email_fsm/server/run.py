@@ -9,6 +9,7 @@ does not wait for long-polls to time out, then gives requests under way
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import logging
 import socket
 import sys
@@ -17,7 +18,7 @@ from pathlib import Path
 import uvicorn
 
 from ..config import Config
-from .app import ServerSettings, create_app
+from .app import ServerSettings, create_app, websocket_available
 from .auth import Directory
 from .bayeux import Hub
 from .eventlog import open_log
@@ -67,6 +68,12 @@ class UvicornServer(uvicorn.Server):
         await super().shutdown(sockets)
 
 
+def _websocket_protocol(settings: ServerSettings) -> str:
+    if not websocket_available(settings):
+        return "none"
+    return "websockets-sansio" if importlib.util.find_spec("websockets") else "wsproto"
+
+
 def uvicorn_server(settings: ServerSettings, *, host: str, port: int) -> UvicornServer:
     """The server of ``settings`` under uvicorn, ready to ``run()`` (or ``await serve()``)."""
     app = create_app(settings)
@@ -77,7 +84,7 @@ def uvicorn_server(settings: ServerSettings, *, host: str, port: int) -> Uvicorn
         access_log=False,
         log_level="warning",
         timeout_graceful_shutdown=GRACEFUL_SECONDS,
-        ws="websockets-sansio" if settings.websocket else "none",
+        ws=_websocket_protocol(settings),
         lifespan="on",
     )
     return UvicornServer(config, app.state.hub)
