@@ -359,7 +359,13 @@ class _Server:
 
         try:
             while True:
-                text = await websocket.receive_text()
+                frame = await websocket.receive()
+                if frame["type"] == "websocket.disconnect":
+                    break
+                # Bayeux frames are text; a binary frame is read as UTF-8 (not a KeyError)
+                text = frame.get("text") or bytes(frame.get("bytes") or b"").decode(
+                    "utf-8", "replace"
+                )
                 try:
                     messages = Hub.messages_of(json.loads(text))
                 except (ValueError, RecursionError) as error:  # RecursionError: nested too deep
