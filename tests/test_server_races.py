@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from server_harness import HOST, free_port
 from starlette.applications import Starlette
 
 from email_fsm import Email, Phase
@@ -21,7 +22,6 @@ from email_fsm.server import RoutingSettings, ServerSettings, SQLiteLog
 from email_fsm.server.run import uvicorn_server
 from email_fsm.server.service import ContactCenterService
 from email_fsm.testing.machine import check_ownership
-from tests.server_harness import HOST, free_port
 
 ROUNDS = 25
 
