@@ -262,3 +262,31 @@ def test_open_log_reads_the_store_values(tmp_path: Path, monkeypatch: pytest.Mon
             open_log(bad)
     with pytest.raises(ValueError, match="synchronous"):
         SQLiteLog(tmp_path / "x.sqlite", synchronous="off")  # type: ignore[arg-type]
+
+
+def test_an_append_abandoned_with_its_loop_does_not_stop_the_writer(tmp_path: Path) -> None:
+    """An append whose event loop ended before the writer answered it (cancelled by
+    asyncio.run's teardown while another connection held the write lock) is still
+    stored, and the log goes on serving appends from a later loop."""
+    path = tmp_path / "events.sqlite"
+    log = SQLiteLog(path)
+    blocker = sqlite3.connect(path, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")  # the writer waits for this lock
+
+    async def abandon() -> None:
+        task = asyncio.ensure_future(log.append(_arrival("E1")))
+        await asyncio.sleep(0)  # the append has queued its rows; the loop then ends
+        assert not task.done()
+
+    asyncio.run(abandon())
+    blocker.execute("COMMIT")
+    blocker.close()
+
+    async def later() -> bool:
+        return await asyncio.wait_for(log.append(_arrival("E2")), 10)
+
+    try:
+        assert asyncio.run(later()) is True
+        assert [e.email_id for e in log.load()] == ["E1", "E2"]
+    finally:
+        log.close()

@@ -20,13 +20,14 @@ loss (SQLite's ``PRAGMA synchronous``), for about twice the throughput.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import queue
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, Literal, Protocol
+from typing import Any, Final, Literal, Protocol
 
 from ..codec import event_to_json, events_from_jsonl
 from ..decisions import Accepted
@@ -247,13 +248,14 @@ class SQLiteLog:
             try:
                 results = self._commit(connection, group)
             except BaseException as error:  # a full disk, a broken file: stop writing
-                self._failure = error
+                with self._lock:  # an append either sees the failure or is drained below
+                    self._failure = error
                 for _, loop, future in group:
-                    loop.call_soon_threadsafe(_fail, future, error)
+                    _call(loop, _fail, future, error)
                 self._fail_pending(error)
                 return
             for (_, loop, future), result in zip(group, results, strict=True):
-                loop.call_soon_threadsafe(_resolve, future, result)
+                _call(loop, _resolve, future, result)
 
     @staticmethod
     def _commit(connection: sqlite3.Connection, group: list[_Pending]) -> list[bool]:
@@ -288,7 +290,19 @@ class SQLiteLog:
                 return
             if pending is not None:
                 _, loop, future = pending
-                loop.call_soon_threadsafe(_fail, future, error)
+                _call(loop, _fail, future, error)
+
+
+def _call(
+    loop: asyncio.AbstractEventLoop,
+    callback: Callable[[asyncio.Future[bool], Any], None],
+    future: asyncio.Future[bool],
+    value: Any,
+) -> None:
+    """Run ``callback(future, value)`` in the future's loop. A loop already closed has
+    nobody waiting (its append was abandoned): the writer goes on."""
+    with contextlib.suppress(RuntimeError):
+        loop.call_soon_threadsafe(callback, future, value)
 
 
 def _resolve(future: asyncio.Future[bool], result: bool) -> None:
