@@ -110,6 +110,7 @@ class _Server:
             max_interval_ms=settings.session_timeout_ms,
             max_queue=settings.max_queue,
             connection_types=types,
+            answer_first_connect=True,
         )
         self.service = ContactCenterService(
             log=settings.log,

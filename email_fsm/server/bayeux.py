@@ -125,6 +125,7 @@ class Hub:
         max_queue: int = 1_000,
         connection_types: Sequence[str] = ("long-polling",),
         clock: Callable[[], float] = time.monotonic,
+        answer_first_connect: bool = False,
     ) -> None:
         self.timeout_ms = timeout_ms
         """How long a connect is held when nothing arrives (the advice's ``timeout``)."""
@@ -137,6 +138,11 @@ class Hub:
         self.clients: dict[str, Client] = {}
         self._by_agent: dict[str, dict[str, Client]] = {}
         self._closing = False
+        self.answer_first_connect = answer_first_connect
+        """Answer a session's first connect at once, as CometD's own server does, also for
+        clients that do not ask for ``advice.timeout`` 0 (aiocometd): they wait for it."""
+        self._unconnected: set[str] = set()
+        """The sessions that have had no connect yet."""
         self.dropped = 0
         """Sessions dropped for an overflowing queue."""
         self.expired = 0
@@ -184,6 +190,7 @@ class Hub:
 
     def _drop(self, client: Client) -> None:
         self.clients.pop(client.id, None)
+        self._unconnected.discard(client.id)
         sessions = self._by_agent.get(client.agent)
         if sessions is not None:
             sessions.pop(client.id, None)
@@ -272,6 +279,7 @@ class Hub:
         client = Client(secrets.token_hex(20), agent, transport, self.clock())
         self.clients[client.id] = client
         self._by_agent.setdefault(agent, {})[client.id] = client
+        self._unconnected.add(client.id)
         return self._answer(
             message,
             successful=True,
@@ -334,6 +342,10 @@ class Hub:
             client.wake.set()
             await asyncio.sleep(0)
         timeout = self.timeout_ms / 1000
+        if client.id in self._unconnected:
+            self._unconnected.discard(client.id)
+            if self.answer_first_connect:
+                timeout = 0
         advice = message.get("advice")
         if isinstance(advice, dict):
             asked = advice.get("timeout")
