@@ -7,13 +7,14 @@ import asyncio
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import pytest
 
 from email_fsm import Accept, AddComment, Arrive, Email, Offer, decide
 from email_fsm.codec import event_to_json
 from email_fsm.decisions import Accepted
+from email_fsm.server import ContactCenterService, RoutingSettings
 from email_fsm.server.eventlog import (
     CONFLICT,
     EventLog,
@@ -290,3 +291,40 @@ def test_an_append_abandoned_with_its_loop_does_not_stop_the_writer(tmp_path: Pa
         assert [e.email_id for e in log.load()] == ["E1", "E2"]
     finally:
         log.close()
+
+
+def test_a_request_whose_events_cannot_be_logged_is_refused(tmp_path: Path) -> None:
+    """A body holding a lone surrogate (valid JSON: ``"\\ud800"``) that the model accepts
+    cannot be written to the log: the service refuses it with 10 (it raised, an HTTP 500),
+    stores nothing, and the next request is stored as usual."""
+    log = SQLiteLog(tmp_path / "events.sqlite")
+    service = ContactCenterService(log=log, routing=RoutingSettings(enabled=False))
+
+    async def main() -> list[dict[str, Any]]:
+        service.start()
+        for command in (
+            Arrive(email_id="E1", queue="q"),
+            Offer(email_id="E1", agent="a"),
+            Accept(actor="a", email_id="E1"),
+        ):
+            assert (await service.system(command)).accepted
+        surrogate = await service.system(Arrive(email_id="E2", queue="q", subject="\udc00"))
+        assert not surrogate.accepted
+        answers = [
+            await service.agent_request(
+                "a", b'{"operationName": "AddComment", "comment": "\\ud800"}', "E1"
+            ),
+            await service.agent_request(
+                "a", {"operationName": "AddComment", "comment": "ok"}, "E1"
+            ),
+        ]
+        await service.stop()
+        return answers
+
+    refused, stored = asyncio.run(main())
+    assert refused["statusCode"] == 10, refused
+    assert stored["statusCode"] == 0, stored
+    events = SQLiteLog(tmp_path / "events.sqlite").load()
+    assert [type(e).__name__ for e in events][-1] == "CommentAdded"
+    assert len(events) == 4
+    assert EmailStore.from_events(events).emails["E1"].comment == "ok"

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import random
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -290,4 +291,49 @@ def test_reply_against_complete_keeps_log_and_state_together(tmp_path: Path) -> 
                 await desk.close()
 
     live = asyncio.run(main())
+    assert asyncio.run(_replayed(path)) == live
+
+
+def test_accept_against_the_invitation_timeout(tmp_path: Path) -> None:
+    """The invitee accepts around the time the server's own invitation timeout (50 ms)
+    fires (after a random delay of up to 100 ms):
+    the Accept answered 0 leaves the email Processing and never revoked; an Accept
+    refused (3) finds it revoked, back in its queue. Both outcomes happen over the
+    rounds, and the restarted server has the same emails."""
+    path = tmp_path / "events.sqlite"
+    settings = ServerSettings(
+        log=SQLiteLog(path), routing=RoutingSettings(enabled=False, offer_timeout=0.05)
+    )
+    outcomes: dict[int, int] = {}
+
+    async def main() -> dict[str, Email]:
+        async with _serving(settings) as (url, app):
+            service = app.state.service
+            assert isinstance(service, ContactCenterService)
+            desk = _Desk(url)
+            try:
+                rng = random.Random(7)
+                for _ in range(4 * ROUNDS):
+                    email_id = await desk.invited("a")
+                    await asyncio.sleep(rng.uniform(0, 0.1))  # where the Accept lands
+                    answer = await desk.request("a", email_id, {"operationName": "Accept"})
+                    while service._tasks:  # a revocation under way
+                        await asyncio.gather(*tuple(service._tasks))
+                    email = (await desk.emails())[email_id]
+                    check_ownership(email)
+                    code = answer["statusCode"]
+                    outcomes[code] = outcomes.get(code, 0) + 1
+                    if code == 0:
+                        assert (email.phase, email.owner) == (Phase.PROCESSING, "a")
+                    else:
+                        assert code == 3, answer
+                        assert (email.phase, email.invitee) == (Phase.QUEUED, None)
+                    if set(outcomes) == {0, 3}:
+                        break
+                return await desk.emails()
+            finally:
+                await desk.close()
+
+    live = asyncio.run(main())
+    assert set(outcomes) == {0, 3}, outcomes
     assert asyncio.run(_replayed(path)) == live

@@ -27,6 +27,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from ..codec import CodecError
 from ..commands import Command, Offer, Revoke
 from ..config import DEFAULT_CONFIG, Config
 from ..decider import decide
@@ -228,7 +229,11 @@ class ContactCenterService:
             if not isinstance(decision, Accepted):
                 return decision
             try:
-                stored = await self.log.append(rows_of(decision))
+                rows = rows_of(decision)
+            except CodecError as error:  # text with no UTF-8 form: a lone surrogate
+                return Refused(StatusCode.INVALID_VALUE, f"the request cannot be stored: {error}")
+            try:
+                stored = await self.log.append(rows)
             except LogClosedError as error:
                 self._failed = error
                 raise
