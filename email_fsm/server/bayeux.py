@@ -79,6 +79,7 @@ class Client:
 
     __slots__ = (
         "agent",
+        "disconnected",
         "held",
         "id",
         "last_seen",
@@ -99,6 +100,8 @@ class Client:
         self.held = 0
         """How many connects of this client are being held (0 or 1)."""
         self.last_seen = now
+        self.disconnected = False
+        """Whether the client sent ``/meta/disconnect`` (its held connect then ends)."""
 
     def wants(self, channel: str) -> bool:
         return any(matches(pattern, channel) for pattern in self.subscriptions)
@@ -322,6 +325,7 @@ class Hub:
             client = self._client(message, agent)
             if client is None:
                 return self._unknown(message)
+            client.disconnected = True
             self._drop(client)
             return self._answer(message, successful=True)
         if channel.startswith(_META):
@@ -362,6 +366,13 @@ class Hub:
                 client.held -= 1
         client.last_seen = self.clock()
         if self.clients.get(client.id) is not client:
+            if client.disconnected:
+                # As CometD's own server answers the connect a disconnect ends: successful,
+                # no reconnect (the JavaScript client reports an unsuccessful one to its
+                # /meta/unsuccessful listeners, which may log in again).
+                answer = self._answer(message, successful=True, advice={"reconnect": "none"})
+                reply.messages.append(answer)
+                return
             reply.messages.append(self._unknown(message))
             return
         reply.texts.extend(client.queue)
