@@ -333,3 +333,47 @@ def test_sessions_through_http_drive_the_router() -> None:
                 assert service.store.emails["E2"].phase is Phase.QUEUED
 
     asyncio.run(main())
+
+
+class GatedLog(MemoryLog):
+    """A memory log whose appends wait while its gate is closed (a slow disk)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = asyncio.Event()
+        self.gate.set()
+        self.entered = asyncio.Event()
+        """Set once an append waits at the closed gate."""
+
+    async def append(self, rows: Sequence[Row]) -> bool:
+        if not self.gate.is_set():
+            self.entered.set()
+        await self.gate.wait()
+        return await super().append(rows)
+
+
+def test_a_routing_pass_during_another_never_exceeds_capacity() -> None:
+    """A routing pass starts (an agent's session) while another waits for the log with
+    its offers half made: no agent is offered more than its capacity. (Two passes at
+    once used to compute their offers from the same emails, each with the other's turns,
+    and invited one agent twice.)"""
+
+    async def main() -> None:
+        log = GatedLog()
+        service = _service(log, capacity=1, offer_timeout=None)
+        ids = await _arrive(service, 3)
+        log.gate.clear()
+        service.start_session("a", ["email"])
+        service.start_session("b", ["email"])
+        await log.entered.wait()  # the first pass waits on its first offer
+        service.start_session("c", ["email"])  # asks for a second pass
+        for _ in range(5):  # give a second pass, if one started, the turns to decide
+            await asyncio.sleep(0)
+        log.gate.set()
+        await _settled(service)
+        held = {agent: len(service.store.held_by(agent)) for agent in "abc"}
+        assert held == {"a": 1, "b": 1, "c": 1}, _phases(service)
+        assert {service.store.emails[i].phase for i in ids} == {Phase.INVITED}
+        await service.stop()
+
+    asyncio.run(main())

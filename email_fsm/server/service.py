@@ -136,6 +136,7 @@ class ContactCenterService:
         self._references = itertools.count(1)
         self._ids = itertools.count(1)
         self._route_pending = False
+        self._route_again = False
         self._tasks: set[asyncio.Task[Any]] = set()
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._failed: BaseException | None = None
@@ -286,15 +287,30 @@ class ContactCenterService:
         }
 
     def route_soon(self) -> None:
-        """Run the router once the current step is done (calls coalesce)."""
-        if not self.routing.enabled or self._route_pending or self._failed is not None:
+        """Run the router once the current step is done (calls coalesce). One pass at a
+        time: a call during a pass runs another after it (two passes at once would
+        compute their offers from the same emails and could invite an agent past its
+        capacity)."""
+        if not self.routing.enabled or self._failed is not None:
+            return
+        if self._route_pending:
+            self._route_again = True
             return
         self._route_pending = True
         self._spawn(self._route())
 
     async def _route(self) -> None:
-        await asyncio.sleep(0)
-        self._route_pending = False
+        try:
+            again = True
+            while again and self._failed is None:
+                await asyncio.sleep(0)
+                self._route_again = False
+                await self._route_once()
+                again = self._route_again
+        finally:
+            self._route_pending = False
+
+    async def _route_once(self) -> None:
         queued = self.store.in_phase(Phase.QUEUED)
         if not queued:
             return
