@@ -95,6 +95,15 @@ def _json(body: object, status: int = 200, headers: dict[str, str] | None = None
     )
 
 
+def _not_json(constant: str) -> None:
+    raise ValueError(f"{constant} is not JSON")
+
+
+def _strict_loads(body: bytes) -> Any:
+    """JSON as the model reads a request body: ``NaN`` and ``Infinity`` are not JSON."""
+    return json.loads(body, parse_constant=_not_json)
+
+
 def _refusal(code: int, message: str, status: int = 200) -> Response:
     return _json({"statusCode": code, "statusMessage": message}, status)
 
@@ -238,7 +247,7 @@ class _Server:
     async def post_me(self, request: Request) -> Response:
         async def handle(session: Session, body: bytes | None) -> Response:
             try:
-                loaded = json.loads(body or b"")
+                loaded = _strict_loads(body or b"")
             except (ValueError, UnicodeDecodeError, RecursionError) as error:  # too deep
                 return _refusal(int(StatusCode.INVALID_VALUE), f"request body is not JSON: {error}")
             if not isinstance(loaded, dict):
@@ -392,7 +401,7 @@ class _Server:
         if body is None:
             return self._too_big()
         try:
-            loaded: Any = json.loads(body)
+            loaded: Any = _strict_loads(body)
         except (ValueError, UnicodeDecodeError, RecursionError):
             loaded = body  # parse_system_event refuses it with the reason
         if isinstance(loaded, dict) and loaded.get("event") == "Arrive" and "emailId" not in loaded:
