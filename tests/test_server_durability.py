@@ -67,11 +67,12 @@ class Load:
 class Server:
     """``email-fsm serve`` on the file ``events.sqlite`` of ``directory``."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, synchronous: str = "full") -> None:
         self.directory = directory
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.process = spawn(STORE, cwd=directory, port=self.port)
+        arguments = [*STORE, "--synchronous", synchronous]
+        self.process = spawn(arguments, cwd=directory, port=self.port)
         wait_ready(self.url, self.process)
 
     def emails(self) -> dict[str, Email]:
@@ -241,14 +242,15 @@ def _check(emails: dict[str, Email], events: list[Event], load: Load) -> None:
 
 
 def test_sigkill_under_load_loses_no_acknowledged_operation(tmp_path: Path) -> None:
-    """Three times: run eight agents and arrivals against the server, SIGKILL it after a
+    """Three times (the second with --synchronous normal, which survives a crash of the
+    process too): run eight agents and arrivals against the server, SIGKILL it after a
     random number of answered requests, restart it on the same file. After each restart
     every operation acknowledged so far (in every run) is there, none refused is, and
     every email keeps the ownership rules; the agents go on with what they held."""
     rng = random.Random(os.environ.get("EMAIL_FSM_SEED", "kill-9"))
     load = Load()
-    for _ in range(3):
-        server = Server(tmp_path)
+    for synchronous in ("full", "normal", "full"):
+        server = Server(tmp_path, synchronous)
         try:
             asyncio.run(_run(server, load, rng, kill_after=rng.randint(60, 200)))
         finally:
@@ -260,7 +262,7 @@ def test_sigkill_under_load_loses_no_acknowledged_operation(tmp_path: Path) -> N
         finally:
             restarted.finish()
     acknowledged = [op for op in load.answered if op.code == 0]
-    assert len(acknowledged) >= 180, "too little load to show anything"
+    assert len(acknowledged) >= 150, "too little load to show anything"
     assert any(op.code == 3 for op in load.answered), "no refusal was made"
     assert {op.operation for op in acknowledged} >= {
         "Accept",
