@@ -246,3 +246,26 @@ def test_without_record_no_log_is_kept() -> None:
     assert "events" not in data
     assert data["overall"]["arrived"] == result.overall.arrived
     json.dumps(data, allow_nan=False)
+
+
+def test_memory_stays_flat_finished_emails_are_evicted() -> None:
+    scenario = Scenario.model_validate(
+        {
+            "duration_hours": 20,
+            "interval_minutes": 30,
+            "queues": [{"name": "q", "rate_per_hour": 200}],
+            "agent_groups": [
+                {
+                    "name": "team",
+                    "count": 14,
+                    "skills": ["q"],
+                    "reply_probability": 0.5,
+                    "handle_time": {"distribution": "exponential", "mean_minutes": 3},
+                }
+            ],
+        }
+    )
+    result = simulate(scenario)
+    assert result.emails > 3000
+    # about A = 10 emails in handling, a few queued: nothing like the thousands simulated
+    assert 0 < result.most_live_emails < 60

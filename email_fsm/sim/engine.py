@@ -233,6 +233,7 @@ class _Run:
         self.handle_times = Histogram()
         self.refusals: dict[int, int] = {}
         self.commands = 0
+        self.most_live = 0
         self.arrivals = 0
         self.replies = 0
         # call-center figures
@@ -645,6 +646,7 @@ class _Run:
     def row(self, start: float) -> IntervalRow:
         self.integrate()
         now = self.env.now
+        self.most_live = max(self.most_live, len(self.emails))
         oldest = next(iter(self.tracks.values()), None)
         row = IntervalRow(
             start_hours=start / _HOUR,
@@ -716,6 +718,7 @@ class _Run:
             intervals=rows,
             commands=self.commands,
             emails=self.arrivals,
+            most_live_emails=self.most_live,
             events=store.history if store._history is not None else None,
             final_emails=dict(store.emails) if store._history is not None else None,
         )

@@ -189,7 +189,9 @@ class SimulationResult:
     periods (Accept to Complete or Transfer). ``refusals_by_code`` counts every refused
     command by GWS status code, ``refusals_by_policy`` those a business rule refused, by
     the policy's name. ``commands`` is how many commands were decided, ``emails`` how
-    many emails arrived in the whole run (warm-up included).
+    many emails arrived in the whole run (warm-up included), ``most_live_emails`` the
+    most the store held at an interval's end (finished emails are evicted: it stays
+    near the number in progress, however long the run).
 
     With ``record=True``, ``events`` is the run's event log (for
     :func:`~email_fsm.replay`) and ``final_emails`` the live emails at the end; both are
@@ -212,6 +214,7 @@ class SimulationResult:
     intervals: tuple[IntervalRow, ...]
     commands: int
     emails: int
+    most_live_emails: int
     events: tuple[Any, ...] | None = field(default=None, compare=True, repr=False)
     final_emails: Mapping[str, Any] | None = field(default=None, compare=True, repr=False)
 
