@@ -248,8 +248,8 @@ def test_without_record_no_log_is_kept() -> None:
     json.dumps(data, allow_nan=False)
 
 
-def test_memory_stays_flat_finished_emails_are_evicted() -> None:
-    scenario = Scenario.model_validate(
+def staffed(agents: int) -> Scenario:
+    return Scenario.model_validate(
         {
             "duration_hours": 20,
             "interval_minutes": 30,
@@ -257,7 +257,7 @@ def test_memory_stays_flat_finished_emails_are_evicted() -> None:
             "agent_groups": [
                 {
                     "name": "team",
-                    "count": 14,
+                    "count": agents,
                     "skills": ["q"],
                     "reply_probability": 0.5,
                     "handle_time": {"distribution": "exponential", "mean_minutes": 3},
@@ -265,7 +265,19 @@ def test_memory_stays_flat_finished_emails_are_evicted() -> None:
             ],
         }
     )
-    result = simulate(scenario)
+
+
+def test_staffing_variants_share_the_arrivals() -> None:
+    twelve, sixteen = simulate(staffed(12)), simulate(staffed(16))
+    assert twelve.overall.arrived == sixteen.overall.arrived
+    assert [r.arrivals for r in twelve.intervals] == [r.arrivals for r in sixteen.intervals]
+    # the same emails, more agents: less waiting, lower occupancy
+    assert sixteen.call_center.asa_seconds < twelve.call_center.asa_seconds
+    assert sixteen.occupancy < twelve.occupancy
+
+
+def test_memory_stays_flat_finished_emails_are_evicted() -> None:
+    result = simulate(staffed(14))
     assert result.emails > 3000
     # about A = 10 emails in handling, a few queued: nothing like the thousands simulated
     assert 0 < result.most_live_emails < 60

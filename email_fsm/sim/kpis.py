@@ -50,11 +50,12 @@ class Histogram:
     (1000, 500.5, True, True, 1000.0)
     """
 
-    __slots__ = ("_bins", "_count", "_max", "_sum", "floor", "ratio")
+    __slots__ = ("_bins", "_count", "_max", "_per_log", "_sum", "floor", "ratio")
 
     def __init__(self, *, floor: float = 0.01, ratio: float = 1.01) -> None:
         self.floor = floor
         self.ratio = ratio
+        self._per_log = 1.0 / math.log(ratio)
         self._bins: dict[int, int] = {}
         self._count = 0
         self._sum = 0.0
@@ -78,7 +79,8 @@ class Histogram:
         self._count += 1
         self._sum += value
         self._max = max(self._max, value)
-        index = 0 if value <= self.floor else 1 + int(math.log(value / self.floor, self.ratio))
+        floor = self.floor
+        index = 0 if value <= floor else 1 + int(math.log(value / floor) * self._per_log)
         bins = self._bins
         bins[index] = bins.get(index, 0) + 1
 

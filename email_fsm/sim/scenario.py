@@ -348,6 +348,10 @@ class Scenario(_Model):
     the center is empty, is not steady); ``interval_minutes`` is the length of the
     per-interval table's rows. ``call_center_threshold_seconds`` is the ``t`` of the
     call-center service level SL(t). Replies are sent through ``outbound_queue``.
+
+    Build one with :meth:`model_validate` (or :func:`load_scenario`), which raises
+    :class:`ScenarioError`; a scenario is immutable and pickles (for process pools):
+    :meth:`with_changes` makes a validated variant.
     """
 
     name: str = "scenario"
