@@ -337,3 +337,34 @@ def test_accept_against_the_invitation_timeout(tmp_path: Path) -> None:
     live = asyncio.run(main())
     assert set(outcomes) == {0, 3}, outcomes
     assert asyncio.run(_replayed(path)) == live
+
+
+def test_an_arrival_the_server_names_against_one_naming_the_same_id(tmp_path: Path) -> None:
+    """An Arrive without emailId (the server chooses E<n>) and one naming that very id,
+    at once: both arrive, each under its own id. (The server's choice used to be kept
+    when the other took the id first, and the Arrive was refused with 18.)"""
+    path = tmp_path / "events.sqlite"
+
+    async def main() -> None:
+        async with _serving(_settings(path)) as (url, _):
+            desk = _Desk(url)
+            try:
+                last = 0
+                for _ in range(ROUNDS):
+                    named = f"E{last + 1}"  # the id the server chooses next
+                    explicit, chosen = await asyncio.gather(
+                        desk.event({"event": "Arrive", "emailId": named, "queueName": "q"}),
+                        desk.event({"event": "Arrive", "queueName": "q"}),
+                    )
+                    assert explicit["statusCode"] == 0, explicit
+                    assert chosen["statusCode"] == 0, chosen
+                    assert explicit["emailId"] == named
+                    assert chosen["emailId"] != named
+                    last = max(int(named[1:]), int(chosen["emailId"][1:]))
+                emails = await desk.emails()
+                assert len(emails) == 2 * ROUNDS
+                assert all(e.phase is Phase.QUEUED for e in emails.values())
+            finally:
+                await desk.close()
+
+    asyncio.run(main())

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import importlib.util
 import json
 import logging
@@ -404,7 +405,9 @@ class _Server:
             loaded: Any = _strict_loads(body)
         except (ValueError, UnicodeDecodeError, RecursionError):
             loaded = body  # parse_system_event refuses it with the reason
-        if isinstance(loaded, dict) and loaded.get("event") == "Arrive" and "emailId" not in loaded:
+        chosen = isinstance(loaded, dict) and loaded.get("event") == "Arrive"
+        chosen = chosen and "emailId" not in loaded
+        if chosen:
             loaded = {**loaded, "emailId": self.service.new_id("E")}
         command = parse_system_event(loaded, config=self.settings.config)
         if isinstance(command, Refused):
@@ -413,6 +416,14 @@ class _Server:
             return _json(SERVER_UNAVAILABLE, 503)
         try:
             decision = await self.service.system(command)
+            while (
+                chosen
+                and isinstance(decision, Refused)
+                and decision.code is StatusCode.ALREADY_EXISTS
+            ):
+                # An Arrive naming the id the server chose took it meanwhile: choose again.
+                command = dataclasses.replace(command, email_id=self.service.new_id("E"))
+                decision = await self.service.system(command)
         except LogClosedError:
             return _json(SERVER_UNAVAILABLE, 503)
         if isinstance(decision, Refused):
