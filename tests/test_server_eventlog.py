@@ -328,3 +328,22 @@ def test_a_request_whose_events_cannot_be_logged_is_refused(tmp_path: Path) -> N
     assert [type(e).__name__ for e in events][-1] == "CommentAdded"
     assert len(events) == 4
     assert EmailStore.from_events(events).emails["E1"].comment == "ok"
+
+
+@pytest.mark.parametrize(("synchronous", "level"), [("full", 2), ("normal", 1)])
+def test_the_writer_connection_is_in_wal_mode_with_the_synchronous_asked(
+    tmp_path: Path, synchronous: Literal["full", "normal"], level: int
+) -> None:
+    """The writer's connection runs in WAL mode with PRAGMA synchronous FULL (2) by
+    default, NORMAL (1) when asked: what the durability claims rest on."""
+    log = SQLiteLog(tmp_path / "events.sqlite", synchronous=synchronous)
+    try:
+        assert log._connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        assert log._connection.execute("PRAGMA synchronous").fetchone() == (level,)
+    finally:
+        log.close()
+    default = SQLiteLog(tmp_path / "default.sqlite")
+    try:
+        assert default._connection.execute("PRAGMA synchronous").fetchone() == (2,)
+    finally:
+        default.close()
