@@ -5,6 +5,7 @@ variants (common random numbers)."""
 from __future__ import annotations
 
 import json
+import math
 import pickle
 from collections import Counter
 from collections.abc import Sequence
@@ -12,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from email_fsm import Command, Email, Refused, StatusCode, Transfer, replay
-from email_fsm.events import EmailArrived, TransferredToAgent, TransferredToQueue
+from email_fsm import Command, Complete, Email, Refused, StatusCode, Transfer, replay
+from email_fsm.events import EmailArrived, EmailCompleted, TransferredToAgent, TransferredToQueue
 from email_fsm.sim import Scenario, SimulationResult, simulate
 
 MAX_TRANSFERS = "email_fsm.policies:max_transfers(1)"
@@ -224,6 +225,8 @@ def test_shifts_and_daily_profiles_shape_the_intervals() -> None:
         assert [r.start_hours for r in rows] == list(range(24))
         assert all(rows[h].arrivals == 0 for h in (*range(6), *range(18, 24))), method
         assert all(rows[h].arrivals > 5 for h in range(6, 18)), method
+        # Poisson: 360 expected over the day, standard deviation 19
+        assert abs(sum(r.arrivals for r in rows) - sum(rates)) < 4 * math.sqrt(sum(rates))
         # nobody works before 9: the backlog grows and nothing is completed
         assert all(rows[h].completions == 0 for h in range(9))
         assert rows[8].backlog == sum(r.arrivals for r in rows[:9]) > 0
@@ -281,3 +284,62 @@ def test_memory_stays_flat_finished_emails_are_evicted() -> None:
     assert result.emails > 3000
     # about A = 10 emails in handling, a few queued: nothing like the thousands simulated
     assert 0 < result.most_live_emails < 60
+
+
+def high_priority_never_completes(command: Command, email: Email | None) -> Refused | None:
+    """A rule no agent can satisfy, for the agents' last resort."""
+    if (
+        isinstance(command, Complete)
+        and email is not None
+        and email.user_data.get("Priority") == "high"
+    ):
+        return Refused(StatusCode.FORBIDDEN, "high-priority emails are never completed")
+    return None
+
+
+def test_an_email_no_agent_may_complete_goes_back_to_its_queue() -> None:
+    path = f"{__name__}:high_priority_never_completes"
+    agents = 3
+    scenario = Scenario.model_validate(
+        {
+            "duration_hours": 4,
+            "queues": [
+                {
+                    "name": "q",
+                    "rate_per_hour": 20,
+                    "user_data": {"Priority": {"choices": {"high": 0.1, "low": 0.9}}},
+                }
+            ],
+            "agent_groups": [
+                {
+                    "name": "team",
+                    "count": agents,
+                    "skills": ["q"],
+                    "handle_time": {"distribution": "exponential", "mean_minutes": 5},
+                }
+            ],
+            "policies": [path],
+        }
+    )
+    ruled = simulate(scenario, record=True)
+    assert ruled.events is not None
+    high = {
+        e.email_id
+        for e in ruled.events
+        if isinstance(e, EmailArrived) and e.user_data.get("Priority") == "high"
+    }
+    completed = {
+        e.email_id for e in ruled.events if isinstance(e, EmailCompleted) and e.queue is None
+    }
+    assert high
+    assert completed
+    assert not high & completed
+    # three refused attempts, then back to its queue (the agents never transfer otherwise)
+    back = [e for e in ruled.events if isinstance(e, TransferredToQueue)]
+    assert back
+    assert {e.email_id for e in back} <= high
+    assert all(e.queue == "q" for e in back)
+    hits = ruled.refusals_by_policy[path]
+    assert 3 * len(back) <= hits < 3 * (len(back) + agents)
+    assert ruled.refusals_by_code == {int(StatusCode.FORBIDDEN): hits}
+    assert ruled.overall.transfers == len(back)

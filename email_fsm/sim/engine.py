@@ -558,10 +558,11 @@ class _Run:
                 )
         if not done:  # refused every time: back to its queue, if a rule allows it
             email = self.emails[email_id]
-            done = (
-                self.do(Transfer(actor=agent.name, email_id=email_id, queue=email.queue)).__class__
-                is Accepted
-            )
+            back = Transfer(actor=agent.name, email_id=email_id, queue=email.queue)
+            done = self.do(back).__class__ is Accepted
+            if done and track is not None:
+                for s in track.stats:
+                    s.transfers += 1
         if done:
             self.integrate()
             self.busy -= 1
