@@ -377,3 +377,27 @@ def test_a_routing_pass_during_another_never_exceeds_capacity() -> None:
         await service.stop()
 
     asyncio.run(main())
+
+
+def test_no_offer_after_the_session_ends_even_during_a_routing_pass() -> None:
+    """An agent ends the session while a routing pass waits for the log with offers to
+    them still to make: those offers are not made."""
+
+    async def main() -> None:
+        log = GatedLog()
+        service = _service(log, capacity=3, offer_timeout=None)
+        ids = await _arrive(service, 3)
+        log.gate.clear()
+        service.start_session("a", ["email"])
+        await log.entered.wait()  # the pass waits on its first offer, two more to make
+        service.end_session("a")
+        log.gate.set()
+        await _settled(service)
+        assert _phases(service) == {
+            ids[0]: (Phase.INVITED, "a"),
+            ids[1]: (Phase.QUEUED, None),
+            ids[2]: (Phase.QUEUED, None),
+        }
+        await service.stop()
+
+    asyncio.run(main())

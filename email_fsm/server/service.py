@@ -318,6 +318,8 @@ class ContactCenterService:
         if not ready:
             return
         for email_id, agent in self.router(queued, ready):
+            if "email" not in self.routable.get(agent, ()):
+                continue  # the session ended while this pass waited for the log
             try:
                 decision = await self.system(Offer(email_id=email_id, agent=agent))
             except LogClosedError:
