@@ -6,9 +6,13 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import pickle
+import subprocess
+import sys
 from collections import Counter
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -343,3 +347,27 @@ def test_an_email_no_agent_may_complete_goes_back_to_its_queue() -> None:
     assert 3 * len(back) <= hits < 3 * (len(back) + agents)
     assert ruled.refusals_by_code == {int(StatusCode.FORBIDDEN): hits}
     assert ruled.overall.transfers == len(back)
+
+
+def test_the_same_seed_gives_the_same_result_in_another_process() -> None:
+    # string hashing is randomised per process: the run must not depend on it
+    code = (
+        "import json, sys\n"
+        "sys.path.insert(0, 'tests')\n"
+        "from test_sim_rules import busy_center\n"
+        "from email_fsm.sim import simulate\n"
+        "print(json.dumps(simulate(busy_center(duration_hours=4)).to_dict(), sort_keys=True))\n"
+    )
+    root = Path(__file__).resolve().parents[1]
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=root,
+            env={**os.environ, "PYTHONHASHSEED": hash_seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        for hash_seed in ("1", "2")
+    }
+    assert outputs == {fingerprint(simulate(busy_center(duration_hours=4)))}
