@@ -14,7 +14,7 @@ import httpx
 from server_harness import HOST, free_port
 from starlette.applications import Starlette
 
-from email_fsm import Accept, Arrive, Complete, Email, Offer, Phase, Reject
+from email_fsm import Accept, Arrive, Complete, Email, Offer, Phase, Reject, Transfer
 from email_fsm.codec import events_from_jsonl
 from email_fsm.events import EmailOffered, Event, InvitationRevoked
 from email_fsm.server import (
@@ -336,16 +336,20 @@ def test_sessions_through_http_drive_the_router() -> None:
 
 
 class GatedLog(MemoryLog):
-    """A memory log whose appends wait while its gate is closed (a slow disk)."""
+    """A memory log whose appends wait while its gate is closed (a slow disk); with
+    ``offers_only``, only the router's offers wait."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, offers_only: bool = False) -> None:
         super().__init__()
+        self.offers_only = offers_only
         self.gate = asyncio.Event()
         self.gate.set()
         self.entered = asyncio.Event()
         """Set once an append waits at the closed gate."""
 
     async def append(self, rows: Sequence[Row]) -> bool:
+        if self.offers_only and '"EmailOffered"' not in rows[0].event:
+            return await super().append(rows)
         if not self.gate.is_set():
             self.entered.set()
         await self.gate.wait()
@@ -397,6 +401,34 @@ def test_no_offer_after_the_session_ends_even_during_a_routing_pass() -> None:
             ids[0]: (Phase.INVITED, "a"),
             ids[1]: (Phase.QUEUED, None),
             ids[2]: (Phase.QUEUED, None),
+        }
+        await service.stop()
+
+    asyncio.run(main())
+
+
+def test_a_transfer_during_a_routing_pass_counts_against_capacity() -> None:
+    """b is transferred an email while a routing pass, with an offer to b still to make,
+    waits for the log: that offer is not made (b holds its capacity already)."""
+
+    async def main() -> None:
+        log = GatedLog(offers_only=True)
+        service = _service(log, capacity=1, offer_timeout=None)
+        (mine,) = await _arrive(service, 1)
+        await _act(service, Offer(email_id=mine, agent="c"))
+        await _act(service, Accept(actor="c", email_id=mine))
+        e1, e2 = await _arrive(service, 2)
+        log.gate.clear()
+        service.start_session("a", ["email"])
+        service.start_session("b", ["email"])
+        await log.entered.wait()  # the pass waits on its offer to a, one to b to make
+        await _act(service, Transfer(actor="c", email_id=mine, agent="b"))
+        log.gate.set()
+        await _settled(service)
+        assert _phases(service) == {
+            mine: (Phase.INVITED, "b"),
+            e1: (Phase.INVITED, "a"),
+            e2: (Phase.QUEUED, None),
         }
         await service.stop()
 

@@ -317,9 +317,13 @@ class ContactCenterService:
         ready = self.ready_agents()
         if not ready:
             return
+        planned: dict[str, int] = {}
         for email_id, agent in self.router(queued, ready):
             if "email" not in self.routable.get(agent, ()):
                 continue  # the session ended while this pass waited for the log
+            planned[agent] = planned.get(agent, 0) + 1
+            if len(self.store.held_by(agent)) >= ready.get(agent, 0) + planned[agent]:
+                continue  # given an email meanwhile (a transfer): the router's count is stale
             try:
                 decision = await self.system(Offer(email_id=email_id, agent=agent))
             except LogClosedError:
