@@ -229,7 +229,8 @@ def test_requests_without_valid_credentials_get_401_and_change_nothing() -> None
 
 def test_a_websocket_without_valid_credentials_is_refused() -> None:
     """The WebSocket upgrade needs credentials too: without them, or with a wrong
-    password, the server refuses the upgrade and no CometD session is made."""
+    password, the server refuses the upgrade (HTTP 403); Basic credentials, or the
+    session cookie alone, open a socket on which a handshake succeeds."""
     directory = Directory([Agent("alice", "secret")])
 
     async def body(base: str) -> None:
@@ -239,10 +240,13 @@ def test_a_websocket_without_valid_credentials_is_refused() -> None:
                 with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
                     await session.ws_connect(url, headers=headers)
                 assert refused.value.status == 403
-            async with session.ws_connect(url, headers=basic("alice", "secret")) as socket:
-                await socket.send_str(json.dumps([HANDSHAKE]))
-                (reply,) = json.loads((await socket.receive(LIMIT)).data)
-                assert reply["successful"] is True
+            login = await call(base, "GET", "/api/v2/me", headers=basic("alice", "secret"))
+            jar = {"Cookie": login.headers["set-cookie"].split(";")[0]}
+            for headers in (basic("alice", "secret"), jar):
+                async with session.ws_connect(url, headers=headers) as socket:
+                    await socket.send_str(json.dumps([HANDSHAKE]))
+                    (reply,) = json.loads((await socket.receive(LIMIT)).data)
+                    assert reply["successful"] is True
 
     run(ServerSettings(directory=directory), body)
 
