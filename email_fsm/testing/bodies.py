@@ -18,20 +18,15 @@ from typing import cast
 from hypothesis import strategies as st
 from pydantic import JsonValue
 
-from email_fsm import DEFAULT_CONFIG, TABLE, Config, Email, Operation, Trigger, permissions
+from email_fsm import TABLE, Config, Email, Operation, Trigger, permissions
 from email_fsm.requests import REQUEST_MODELS
 from email_fsm.table import Branch, email_graph
 
 from .vocab import (
     _ADDRESSES,
-    _DISPOSITIONS,
     _MIMES,
-    _SUBJECTS,
-    _TEXTS,
-    AGENTS,
-    QUEUES,
-    USER_DATA_KEYS,
     Body,
+    Vocabulary,
     _contact_uri,
     _Pools,
     _queue_uri,
@@ -40,10 +35,11 @@ from .vocab import (
     agents,
     json_values,
     queues,
-    user_data,
 )
 
 __all__ = ["arbitrary_requests", "create_requests", "request_bodies"]
+
+_SOMETIMES = st.sampled_from((False, False, False, True))
 
 _GRAPH = email_graph(TABLE)
 """The table over (direction, phase): what each email can go through next."""
@@ -76,41 +72,45 @@ def _feasible(op: Trigger, branch: Branch, email: Email, pools: _Pools) -> bool:
     return True
 
 
-def _new_user_data(draw: st.DrawFn, email: Email, config: Config) -> dict[str, JsonValue]:
+def _new_user_data(draw: st.DrawFn, email: Email, pools: _Pools) -> dict[str, JsonValue]:
+    config = pools.config
     room = _growing_keys(email, config)
-    data = draw(user_data(min_size=1))
+    data = draw(pools.user_data(min_size=1))
     if len({**email.user_data, **data}) <= config.limits.max_user_data_keys:
         return data
     if room > 0:  # one pair adds at most one key
         return dict(list(data.items())[:1])
+    # No room: new values for keys the email has (a known key's value where it is one).
     key = draw(st.sampled_from(sorted(email.user_data)))
-    return {key: draw(_texts(("gold",)))}
+    known = pools.vocabulary.keys()
+    value: JsonValue = draw(known[key]) if key in known else draw(_texts(("gold",)))
+    return {key: value}
 
 
-def _addresses(draw: st.DrawFn, *, min_size: int) -> list[JsonValue]:
+def _addresses(draw: st.DrawFn, pools: _Pools, *, min_size: int) -> list[JsonValue]:
     """An address list as Genesys' clients send one: ``min_size`` or more addresses, some
     padded with a space, sometimes with an empty entry (``"cc": [""]``). The model trims
     them and drops the empty ones."""
-    real = draw(st.lists(_texts(_ADDRESSES).filter(str.strip), min_size=min_size, max_size=2))
+    real = draw(st.lists(pools.addresses.filter(str.strip), min_size=min_size, max_size=2))
     listed: list[JsonValue] = [f" {a}" if draw(st.booleans()) else a for a in real]
     if draw(st.booleans()):
         listed.insert(draw(st.integers(0, len(listed))), "")
     return listed
 
 
-def _email_object(draw: st.DrawFn, *, need_to: bool) -> Body:
+def _email_object(draw: st.DrawFn, pools: _Pools, *, need_to: bool) -> Body:
     obj: Body = {}
     # A "to" given holds an address: an empty one would clear it before a Send.
     if need_to or draw(st.booleans()):
-        obj["to"] = _addresses(draw, min_size=1)
+        obj["to"] = _addresses(draw, pools, min_size=1)
     if draw(st.booleans()):
-        obj["subject"] = draw(_texts(_SUBJECTS))
+        obj["subject"] = draw(pools.subjects)
     if draw(st.booleans()):
-        obj["bodyAsPlainText"] = draw(_texts(_TEXTS))
+        obj["bodyAsPlainText"] = draw(pools.texts)
     if not obj or draw(st.booleans()):
-        obj["body"] = draw(_texts(_TEXTS))
+        obj["body"] = draw(pools.texts)
     if draw(st.booleans()):
-        obj["cc"] = _addresses(draw, min_size=0)
+        obj["cc"] = _addresses(draw, pools, min_size=0)
     return obj
 
 
@@ -125,18 +125,18 @@ def _reply_parameters(draw: st.DrawFn, body: Body, email: Email, pools: _Pools) 
         body["quoteOriginal"] = True
         body["replyToStartLine"] = "On Monday, you wrote:"
     else:
-        body["bodyAsPlainText"] = draw(_texts(_TEXTS))
-    extra = draw(user_data(max_size=min(2, _reply_room(email, pools.config))))
+        body["bodyAsPlainText"] = draw(pools.texts)
+    extra = draw(pools.user_data(max_size=min(2, _reply_room(email, pools.config))))
     if extra:
         body["userData"] = extra
 
 
 def _disposition_parameters(draw: st.DrawFn, body: Body, email: Email, pools: _Pools) -> None:
-    body["disposition"] = draw(_texts(_DISPOSITIONS))
+    body["disposition"] = draw(pools.dispositions)
     has_room = _growing_keys(email, pools.config) > 0
     if not has_room and pools.config.disposition_key not in email.user_data:
         body["dispositionKey"] = draw(st.sampled_from(sorted(email.user_data)))
-    elif has_room and draw(st.booleans()):
+    elif has_room and draw(_SOMETIMES):  # mostly the configured key
         body["dispositionKey"] = draw(_texts(("Outcome",), max_size=12))
 
 
@@ -164,11 +164,11 @@ def _body(
         case Operation.REPLY | Operation.REPLY_ALL:
             _reply_parameters(draw, body, email, pools)
         case Operation.SAVE:
-            body["email"] = _email_object(draw, need_to=False)
+            body["email"] = _email_object(draw, pools, need_to=False)
         case Operation.SEND:
             body["queueName"] = draw(queues(pools.queues))
             if not email.content.to or draw(st.booleans()):
-                body["email"] = _email_object(draw, need_to=not email.content.to)
+                body["email"] = _email_object(draw, pools, need_to=not email.content.to)
         case Operation.ADD_ATTACHMENT:
             taken = {a.id for a in email.attachments}
             number = draw(st.integers(1, 99).filter(lambda n: f"doc-{n}" not in taken))
@@ -180,12 +180,10 @@ def _body(
         case Operation.REMOVE_ATTACHMENT:
             body["documentId"] = draw(st.sampled_from([a.id for a in email.attachments]))
         case Operation.ATTACH_USER_DATA | Operation.UPDATE_USER_DATA:
-            body["userData"] = _new_user_data(draw, email, pools.config)
+            body["userData"] = _new_user_data(draw, email, pools)
         case Operation.DELETE_USER_DATA:
-            keys: list[JsonValue] = list(
-                draw(st.lists(st.sampled_from(sorted(email.user_data) or USER_DATA_KEYS)))
-                or USER_DATA_KEYS[:1]
-            )
+            known = sorted(email.user_data) or list(pools.user_data_keys) or ["VIP"]
+            keys: list[JsonValue] = list(draw(st.lists(st.sampled_from(known))) or known[:1])
             if draw(st.booleans()):
                 body["keys"] = keys
             else:
@@ -193,7 +191,7 @@ def _body(
         case Operation.SET_DISPOSITION:
             _disposition_parameters(draw, body, email, pools)
         case Operation.ADD_COMMENT:
-            body["comment"] = draw(_texts(("Customer called back", "Waiting for billing")))
+            body["comment"] = draw(pools.comments)
     return body
 
 
@@ -224,9 +222,10 @@ def request_bodies(
     email: Email,
     agent: str,
     *,
-    agent_names: Sequence[str] = AGENTS,
-    queue_names: Sequence[str] = QUEUES,
-    config: Config = DEFAULT_CONFIG,
+    vocabulary: Vocabulary | None = None,
+    agent_names: Sequence[str] | None = None,
+    queue_names: Sequence[str] | None = None,
+    config: Config | None = None,
 ) -> st.SearchStrategy[Body]:
     """Valid GWS request bodies ``agent`` may send about ``email`` now.
 
@@ -236,14 +235,17 @@ def request_bodies(
     Only operations of :func:`~email_fsm.permissions` ``(email, agent).allowed``: when
     ``agent`` is not the holder that is nothing, and the strategy is
     ``hypothesis.strategies.nothing()``. Without policies, every body is accepted by
-    :func:`~email_fsm.handle_request` under ``config``, given a free ``new_email_id`` for
-    Reply and ReplyAll. Transfer targets come from ``agent_names`` (as ``userUri`` or
-    ``targetUri``, a ``users/`` or a ``contacts/`` URI), queues from ``queue_names``.
-    Address lists come as Genesys' clients send them: padded, with empty entries.
+    :func:`~email_fsm.handle_request` under the vocabulary's configuration, given a free
+    ``new_email_id`` for Reply and ReplyAll. Transfer targets come from the
+    vocabulary's agents (as ``userUri`` or ``targetUri``, a ``users/`` or a
+    ``contacts/`` URI), queues from its queues, userData, dispositions, comments and
+    content from its strategies (see :class:`~email_fsm.testing.Vocabulary`;
+    ``agent_names``, ``queue_names`` and ``config`` override its fields). Address lists
+    come as Genesys' clients send them: padded, with empty entries.
     """
     if agent != email.holder:
         return st.nothing()
-    return _request_bodies(email, agent, _Pools(tuple(agent_names), tuple(queue_names), config))
+    return _request_bodies(email, agent, _Pools.of(vocabulary, agent_names, queue_names, config))
 
 
 @st.composite
@@ -252,17 +254,21 @@ def _create_requests(draw: st.DrawFn, pools: _Pools) -> Body:
     queue = draw(st.none() | queues(pools.queues))
     if queue is not None:
         body["queueName"] = queue
-    data = draw(user_data(max_size=min(2, pools.config.limits.max_user_data_keys)))
+    data = draw(pools.user_data(max_size=min(2, pools.config.limits.max_user_data_keys)))
     if data:
         body["userData"] = data
     return body
 
 
 def create_requests(
-    *, queue_names: Sequence[str] = QUEUES, config: Config = DEFAULT_CONFIG
+    *,
+    vocabulary: Vocabulary | None = None,
+    queue_names: Sequence[str] | None = None,
+    config: Config | None = None,
 ) -> st.SearchStrategy[Body]:
-    """Valid Create bodies (sent with a free ``new_email_id``)."""
-    return _create_requests(_Pools(AGENTS, tuple(queue_names), config))
+    """Valid Create bodies (sent with a free ``new_email_id``): a queue of the
+    vocabulary's, userData drawn from it."""
+    return _create_requests(_Pools.of(vocabulary, None, queue_names, config))
 
 
 _PARAMETERS: tuple[str, ...] = tuple(
@@ -311,18 +317,24 @@ def _noisy(minimal: tuple[Operation, Body], before: Body, after: Body, inner: Bo
     return cast("JsonValue", noisy)
 
 
-@cache
-def _json_requests() -> st.SearchStrategy[JsonValue]:
+def _json_requests(pools: _Pools | None = None) -> st.SearchStrategy[JsonValue]:
     """Request bodies as JSON values: mostly GWS-shaped objects with wrong, missing or
     unknown parameters, sometimes any JSON value."""
+    return _json_requests_of(pools or _Pools.of(None))
+
+
+@cache
+def _json_requests_of(pools: _Pools) -> st.SearchStrategy[JsonValue]:
     names: st.SearchStrategy[JsonValue] = st.sampled_from([str(op) for op in Operation]) | (
         json_values(max_leaves=2)
     )
-    uris = (_user_uri("bob"), _contact_uri("bob"), _queue_uri("vip"), "http://x")
+    agent, queue = pools.agents[-1], pools.queues[-1]
+    uris = (_user_uri(agent), _contact_uri(agent), _queue_uri(queue), "http://x")
     values = (
         json_values(max_leaves=5)
-        | _texts((*uris, "bob", "vip"))
+        | _texts((*uris, *pools.agents, *pools.queues))
         | st.lists(_texts(_ADDRESSES), max_size=2)
+        | pools.user_data(max_size=2)
     )
     known = st.sampled_from(_PARAMETERS)
     # Misspelt in case only, as real clients do (queuename for queueName).
@@ -345,13 +357,18 @@ def _json_requests() -> st.SearchStrategy[JsonValue]:
     return shaped | noisy | unnamed | json_values()
 
 
-@cache
-def arbitrary_requests() -> st.SearchStrategy[object]:
+def arbitrary_requests(*, vocabulary: Vocabulary | None = None) -> st.SearchStrategy[object]:
     """Anything a client could POST: mostly GWS-shaped bodies with wrong, missing or
     unknown parameters (some of them bodies that parse, with unknown or misspelt
-    parameters added around them); also any JSON value, that as JSON text or UTF-8 bytes, any text
-    and any bytes."""
-    as_json = _json_requests()
+    parameters added around them, values from ``vocabulary``: its agents, queues and
+    userData); also any JSON value, that as JSON text or UTF-8 bytes, any text and any
+    bytes."""
+    return _arbitrary_requests(_Pools.of(vocabulary))
+
+
+@cache
+def _arbitrary_requests(pools: _Pools) -> st.SearchStrategy[object]:
+    as_json = _json_requests_of(pools)
     return (
         as_json
         | as_json.map(json.dumps)

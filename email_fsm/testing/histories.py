@@ -16,7 +16,6 @@ from functools import cache
 from hypothesis import strategies as st
 
 from email_fsm import (
-    DEFAULT_CONFIG,
     TABLE,
     Accepted,
     Arrive,
@@ -37,18 +36,7 @@ from email_fsm.scenario import AgentStep, Step
 from email_fsm.table import Branch, EmailEdge, EmailNode
 
 from .bodies import _GRAPH, _body, _create_requests, _feasible
-from .vocab import (
-    _ADDRESSES,
-    _SUBJECTS,
-    _TEXTS,
-    AGENTS,
-    QUEUES,
-    _Pools,
-    _texts,
-    agents,
-    queues,
-    user_data,
-)
+from .vocab import Vocabulary, _Pools, agents, queues
 
 __all__ = ["Reached", "emails", "reachable"]
 
@@ -118,14 +106,14 @@ def _arrival(draw: st.DrawFn, email_id: str, pools: _Pools) -> Arrive:
     return Arrive(
         email_id=email_id,
         queue=draw(queues(pools.queues)),
-        from_=draw(st.sampled_from(_ADDRESSES[:1]) | st.none()),
-        to=tuple(draw(st.lists(st.sampled_from(_ADDRESSES[1:]), max_size=2))),
-        cc=tuple(draw(st.lists(st.sampled_from(_ADDRESSES), max_size=1))),
-        subject=draw(st.none() | _texts(_SUBJECTS)),
-        body_as_plain_text=draw(st.none() | _texts(_TEXTS)),
+        from_=draw(pools.addresses | st.none()),
+        to=tuple(draw(st.lists(pools.addresses, max_size=2))),
+        cc=tuple(draw(st.lists(pools.addresses, max_size=1))),
+        subject=draw(st.none() | pools.subjects),
+        body_as_plain_text=draw(st.none() | pools.texts),
         contact_id=draw(st.none() | st.sampled_from(("C1", "C2"))),
         received_date="2026-01-05 10:00:00.000+0000",
-        user_data=draw(user_data(max_size=limit)),
+        user_data=draw(pools.user_data(max_size=limit)),
     )
 
 
@@ -207,17 +195,22 @@ def reachable(
     phases: Collection[Phase] = tuple(Phase),
     directions: Collection[Direction] = tuple(Direction),
     max_steps: int = 8,
-    agent_names: Sequence[str] = AGENTS,
-    queue_names: Sequence[str] = QUEUES,
-    config: Config = DEFAULT_CONFIG,
+    vocabulary: Vocabulary | None = None,
+    agent_names: Sequence[str] | None = None,
+    queue_names: Sequence[str] | None = None,
+    config: Config | None = None,
 ) -> st.SearchStrategy[Reached]:
     """An email in one of ``phases``, reached by a valid history of up to about
     ``max_steps`` random steps (then the shortest way into ``phases``).
 
+    Arrivals, Create, Reply and the userData operations draw from ``vocabulary`` (see
+    :class:`~email_fsm.testing.Vocabulary`; ``agent_names``, ``queue_names`` and
+    ``config`` override its fields).
+
     Raises ``ValueError`` when no email of ``directions`` can reach ``phases`` (an
     inbound email is never Composing, say).
     """
-    pools = _Pools(tuple(agent_names), tuple(queue_names), config)
+    pools = _Pools.of(vocabulary, agent_names, queue_names, config)
     _starts(frozenset(phases), frozenset(directions))
     return _reachable(frozenset(phases), frozenset(directions), max_steps, pools)
 
@@ -227,15 +220,17 @@ def emails(
     phases: Collection[Phase] = tuple(Phase),
     directions: Collection[Direction] = tuple(Direction),
     max_steps: int = 8,
-    agent_names: Sequence[str] = AGENTS,
-    queue_names: Sequence[str] = QUEUES,
-    config: Config = DEFAULT_CONFIG,
+    vocabulary: Vocabulary | None = None,
+    agent_names: Sequence[str] | None = None,
+    queue_names: Sequence[str] | None = None,
+    config: Config | None = None,
 ) -> st.SearchStrategy[Email]:
     """Emails in any reachable state within ``phases`` (see :func:`reachable`)."""
     return reachable(
         phases=phases,
         directions=directions,
         max_steps=max_steps,
+        vocabulary=vocabulary,
         agent_names=agent_names,
         queue_names=queue_names,
         config=config,

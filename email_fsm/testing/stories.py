@@ -15,12 +15,12 @@ from collections.abc import Sequence
 from hypothesis import strategies as st
 from pydantic import JsonValue
 
-from email_fsm import DEFAULT_CONFIG, Config, ContactCenter, Offer, Phase, Revoke
+from email_fsm import Config, ContactCenter, Offer, Phase, Revoke
 from email_fsm.scenario import AgentStep, Step, scenario_document
 
 from .bodies import _create_requests, _json_requests, _request_bodies
 from .histories import _arrival
-from .vocab import AGENTS, QUEUES, _Pools, agents
+from .vocab import Vocabulary, _Pools, agents
 
 __all__ = ["scenarios"]
 
@@ -59,7 +59,7 @@ def _scenario_steps(draw: st.DrawFn, max_steps: int, noise: bool, pools: _Pools)
             body = draw(_create_requests(pools))
             step = AgentStep(draw(agents(pools.agents)), body, new_email_id=fresh())
         elif kind == "any request":
-            value = draw(_json_requests())
+            value = draw(_json_requests(pools))
             # As the scenario loader reads it: a JSON string in the file is a string body.
             request = json.dumps(value) if isinstance(value, str) else value
             target = draw(st.sampled_from([*sorted(live), "missing"]))
@@ -98,13 +98,15 @@ def scenarios(
     *,
     max_steps: int = 20,
     noise: bool = True,
-    agent_names: Sequence[str] = AGENTS,
-    queue_names: Sequence[str] = QUEUES,
-    config: Config = DEFAULT_CONFIG,
+    vocabulary: Vocabulary | None = None,
+    agent_names: Sequence[str] | None = None,
+    queue_names: Sequence[str] | None = None,
+    config: Config | None = None,
 ) -> st.SearchStrategy[dict[str, JsonValue]]:
     """Scenario documents: arrivals, offers, revocations, Create and holders' requests
     (valid bodies); with ``noise``, also malformed requests and events from anybody about
     any email, existing or not. ``json.dumps`` one to get a file ``email-fsm replay``
-    runs."""
-    pools = _Pools(tuple(agent_names), tuple(queue_names), config)
+    runs. Emails and requests draw from ``vocabulary`` (see
+    :class:`~email_fsm.testing.Vocabulary`; the other arguments override its fields)."""
+    pools = _Pools.of(vocabulary, agent_names, queue_names, config)
     return _scenario_steps(max_steps, noise, pools).map(scenario_document)
