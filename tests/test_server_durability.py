@@ -9,13 +9,14 @@ import json
 import os
 import random
 import signal
+import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
-from server_harness import free_port, kill, spawn, wait_ready
+from server_harness import free_port, kill, serving, spawn, wait_ready
 
 from email_fsm import Email, Phase
 from email_fsm.email import email_from_json
@@ -27,7 +28,7 @@ from email_fsm.events import (
     ReplyCreated,
     TransferredToAgent,
 )
-from email_fsm.server import SQLiteLog
+from email_fsm.server import RoutingSettings, ServerSettings, SQLiteLog
 from email_fsm.testing.machine import check_ownership
 
 AGENTS = tuple(f"agent{n}" for n in range(8))
@@ -295,3 +296,38 @@ def test_a_clean_restart_replays_to_the_same_state(tmp_path: Path) -> None:
         restarted.stop()
     finally:
         restarted.finish()
+
+
+def test_a_failed_log_answers_503_and_stores_nothing(tmp_path: Path) -> None:
+    """The log's table dropped behind the server's back: the change under way is
+    answered HTTP 503 (not 0: it is not stored), so is every change after it, from an
+    agent or the contact center, while reads still work."""
+    path = tmp_path / "events.sqlite"
+    settings = ServerSettings(log=SQLiteLog(path), routing=RoutingSettings(enabled=False))
+
+    async def main() -> None:
+        async with (
+            serving(settings) as url,
+            httpx.AsyncClient(base_url=url, auth=("a", "x"), timeout=10) as a,
+        ):
+            arrived = (
+                await a.post("/sim/events", json={"event": "Arrive", "queueName": "q"})
+            ).json()
+            email_id = arrived["emailId"]
+            offer = {"event": "Offer", "emailId": email_id, "agent": "a"}
+            assert (await a.post("/sim/events", json=offer)).json()["statusCode"] == 0
+            sabotage = sqlite3.connect(path, isolation_level=None)
+            sabotage.execute("DROP TABLE events")
+            sabotage.close()
+            path_of = f"/api/v2/me/emails/{email_id}"
+            for _ in range(2):
+                answer = await a.post(path_of, json={"operationName": "Accept"})
+                assert answer.status_code == 503
+                assert answer.json()["statusCode"] == 2
+            arrival = await a.post("/sim/events", json={"event": "Arrive", "queueName": "q"})
+            assert arrival.status_code == 503
+            listing = await a.get("/api/v2/me/emails", params={"fields": "*"})
+            assert listing.status_code == 200
+            assert [e["state"] for e in listing.json()["emails"]] == ["Invited"]
+
+    asyncio.run(main())
