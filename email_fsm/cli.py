@@ -11,6 +11,15 @@
 - ``email-fsm serve [--host H] [--port P] [--store memory|sqlite:///PATH] [--agents FILE |
   --open] [--csrf] ...``: a GWS-compatible server for agent desktops (the ``server``
   extra; see :mod:`email_fsm.server` and ``docs/server.md``).
+- ``email-fsm simulate SCENARIO.toml|.json [--out DIR] [--seed N] [--reps N]
+  [--compare OTHER | --without-policy NAME] [--workers N]``: the contact-center
+  simulator (the ``sim`` extra; see :mod:`email_fsm.sim` and ``docs/simulation.md``): a
+  KPI table, and with ``--out`` the KPIs as JSON, the intervals as CSV and plots; a
+  what-if on paired replications with ``--compare`` or ``--without-policy``.
+- ``email-fsm sweep SCENARIO --vary agents=A..B|rate=A..B [--group G] [--queue Q]
+  [--reps N] [--workers N] [--dask ADDRESS|local] [--out DIR]``: replications for each
+  value, on a process pool or a Dask cluster (the ``sweep`` extra for ``--dask``), and the
+  staffing plot.
 - ``email-fsm --version``: the package version.
 
 The page ``docs/cli.md`` describes each command and the scenario file format.
@@ -242,6 +251,50 @@ def _serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no line per request")
 
 
+def _simulator_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options ``simulate`` and ``sweep`` share."""
+    parser.add_argument("scenario", metavar="SCENARIO", help="a simulation scenario (.toml, .json)")
+    parser.add_argument("--out", metavar="DIR", help="write the results and plots into DIR")
+    parser.add_argument("--seed", type=int, help="replace the scenario's seed")
+    parser.add_argument("--reps", type=int, metavar="N", help="replications")
+    parser.add_argument(
+        "--workers", type=int, metavar="N", help="processes for replications (default: cores)"
+    )
+
+
+def _simulate_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``email-fsm simulate`` (defined here: ``--help`` without the
+    ``sim`` extra)."""
+    _simulator_arguments(parser)
+    what_if = parser.add_mutually_exclusive_group()
+    what_if.add_argument(
+        "--compare", metavar="OTHER", help="another scenario to compare with, on the same seeds"
+    )
+    what_if.add_argument(
+        "--without-policy",
+        metavar="NAME",
+        help="compare with the scenario without this policy (its path or name)",
+    )
+
+
+def _sweep_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``email-fsm sweep``."""
+    _simulator_arguments(parser)
+    parser.add_argument(
+        "--vary",
+        required=True,
+        metavar="WHAT=VALUES",
+        help="agents=A..B, agents=A..B:STEP, rate=A..B:STEP or a list: agents=8,10,12",
+    )
+    parser.add_argument("--group", metavar="NAME", help="the agent group agents= varies")
+    parser.add_argument("--queue", metavar="NAME", help="the queue rate= varies")
+    parser.add_argument(
+        "--dask",
+        metavar="ADDRESS",
+        help="run on the Dask scheduler at ADDRESS, or on a local cluster: local",
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     # Imported here, not at the top: only `email-fsm diagram` needs it, and it does not
     # load the drawing libraries (only its run does).
@@ -259,6 +312,7 @@ def _parser() -> argparse.ArgumentParser:
             "email-fsm replay scenario.json    # run your own scenario file",
             "email-fsm diagram > lifecycle.mmd # the lifecycle as a Mermaid diagram",
             "email-fsm serve --open            # a GWS server for agent desktops",
+            "email-fsm simulate support.toml   # simulate a contact center",
             "email-fsm COMMAND --help          # more about one command",
         ),
         formatter_class=_KEEP_LINES,
@@ -337,6 +391,44 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=_KEEP_LINES,
     )
     _serve_arguments(serve)
+    simulate = commands.add_parser(
+        "simulate",
+        help="simulate a contact center: service level, backlog, occupancy, refusals",
+        description=(
+            "Simulate a contact center described by a scenario (queues, agent groups,\n"
+            "routing, business rules; docs/simulation.md), every action decided by the\n"
+            "model, and print its KPIs. --compare or --without-policy runs a what-if:\n"
+            "both scenarios on the same seeds, --reps times (10), and each KPI's\n"
+            "difference with a 95% interval. Needs the sim extra:\n"
+            "pip install 'email-fsm[sim]'."
+        ),
+        epilog=_examples(
+            "email-fsm simulate support.toml --out results/",
+            "email-fsm simulate support.toml --without-policy require_disposition --reps 20",
+            "email-fsm simulate support.toml --compare more-agents.toml",
+        ),
+        formatter_class=_KEEP_LINES,
+    )
+    _simulate_arguments(simulate)
+    sweep = commands.add_parser(
+        "sweep",
+        help="replicate a scenario for each staffing (or arrival rate): the staffing curve",
+        description=(
+            "Replicate a simulation scenario --reps times (20) for each value of --vary\n"
+            "(the agents of a group, or a queue's arrival rate), every value on the same\n"
+            "seeds, on a process pool or a Dask cluster (--dask, the sweep extra), and\n"
+            "print each KPI's mean with a 95% interval; --out writes sweep.json,\n"
+            "sweep.csv and staffing.png. Needs the sim extra:\n"
+            "pip install 'email-fsm[sim]'."
+        ),
+        epilog=_examples(
+            "email-fsm sweep support.toml --vary agents=8..16 --group tier1 --out staffing/",
+            "email-fsm sweep support.toml --vary rate=100..200:25 --queue support --reps 10",
+            "email-fsm sweep support.toml --vary agents=8..16 --dask tcp://scheduler:8786",
+        ),
+        formatter_class=_KEEP_LINES,
+    )
+    _sweep_arguments(sweep)
     return parser
 
 
@@ -391,6 +483,21 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _simulator(args: argparse.Namespace, out: TextIO) -> int:
+    try:
+        from .sim import cli as sim_cli
+    except ImportError as error:
+        print(
+            f"email-fsm {args.command} needs the sim extra ({error.name} is missing): "
+            "pip install 'email-fsm[sim]'",
+            file=sys.stderr,
+        )
+        return 2
+    if args.command == "simulate":
+        return sim_cli.run_simulate(args, out)
+    return sim_cli.run_sweep(args, out)
+
+
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     """Run the command line on ``argv`` (default: ``sys.argv[1:]``), writing to ``out``
     (default: standard output); returns the exit status.
@@ -404,6 +511,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         return _diagram(args, out)
     if args.command == "serve":
         return _serve(args)
+    if args.command in ("simulate", "sweep"):
+        return _simulator(args, out)
     if args.command == "demo":
         scenario = load_scenario(demo_scenario_text())
         if args.json:

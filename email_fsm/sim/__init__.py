@@ -6,7 +6,9 @@ scenario's policies: SimPy owns simulated time, seeded randomness owns behaviour
 model owns the rules. A :class:`Scenario` describes the queues, agent groups, routing
 and policies (:func:`load_scenario` reads one from TOML or JSON); :func:`simulate` runs
 it and returns a :class:`SimulationResult`; the Erlang formulas give the queueing
-theory to compare with.
+theory to compare with. :func:`replicate`, :func:`compare` (a what-if on common random
+numbers) and :func:`sweep` (a staffing curve) run replications on any
+:class:`concurrent.futures.Executor`; :mod:`email_fsm.sim.report` prints and plots them.
 
 >>> from email_fsm.sim import Scenario, erlang_c, simulate
 >>> scenario = Scenario.model_validate({
@@ -37,6 +39,24 @@ from .erlang import (
     service_level,
 )
 from .kpis import CallCenterKpis, Histogram, IntervalRow, QueueKpis, SimulationResult, Summary
+from .replications import (
+    KPI_LABELS,
+    Comparison,
+    Estimate,
+    ReplicationProgress,
+    SweepPoint,
+    SweepResult,
+    Vary,
+    compare,
+    estimate,
+    kpi_values,
+    replicate,
+    replication_seeds,
+    sweep,
+    t_quantile,
+    vary,
+    without_policy,
+)
 from .scenario import (
     AgentGroup,
     Empirical,
@@ -55,10 +75,13 @@ from .scenario import (
 )
 
 __all__ = [
+    "KPI_LABELS",
     "AgentGroup",
     "CallCenterKpis",
+    "Comparison",
     "Empirical",
     "ErlangA",
+    "Estimate",
     "Exponential",
     "HandleTime",
     "Histogram",
@@ -68,6 +91,7 @@ __all__ = [
     "Progress",
     "Queue",
     "QueueKpis",
+    "ReplicationProgress",
     "Router",
     "Routing",
     "Scenario",
@@ -75,13 +99,25 @@ __all__ = [
     "Shift",
     "SimulationResult",
     "Summary",
+    "SweepPoint",
+    "SweepResult",
     "UserDataChoice",
+    "Vary",
     "average_speed_of_answer",
+    "compare",
     "erlang_a",
     "erlang_b",
     "erlang_c",
+    "estimate",
+    "kpi_values",
     "load_scenario",
     "occupancy",
+    "replicate",
+    "replication_seeds",
     "service_level",
     "simulate",
+    "sweep",
+    "t_quantile",
+    "vary",
+    "without_policy",
 ]
