@@ -125,3 +125,27 @@ def test_serve_without_the_server_extra_says_what_to_install() -> None:
     assert done.stdout.split() == ["2", "0"], done.stderr
     assert "pip install 'email-fsm[server]'" in done.stderr
     assert "uvicorn is missing" in done.stderr
+
+
+def test_a_second_server_on_the_same_file_is_refused(tmp_path: Path) -> None:
+    """One process per SQLite file: a second ``serve`` on it exits 2 with one line, and
+    the first keeps serving; once the first is killed (kill -9), the file is free."""
+    port = free_port()
+    first = spawn(["--open", "--store", "sqlite:///events.sqlite"], cwd=tmp_path, port=port)
+    try:
+        wait_ready(f"http://{HOST}:{port}", first)
+        second = spawn(
+            ["--open", "--store", "sqlite:///events.sqlite"], cwd=tmp_path, port=free_port()
+        )
+        assert second.wait(20) == 2
+        assert second.stderr is not None
+        assert "is in use by another email-fsm server" in second.stderr.read().decode()
+        assert httpx.get(f"http://{HOST}:{port}/api/v2/me", auth=("a", "")).status_code == 200
+    finally:
+        kill(first)
+    third_port = free_port()
+    third = spawn(["--open", "--store", "sqlite:///events.sqlite"], cwd=tmp_path, port=third_port)
+    try:
+        wait_ready(f"http://{HOST}:{third_port}", third)
+    finally:
+        kill(third)

@@ -27,7 +27,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final, Literal, Protocol
+from typing import Any, Final, Literal, Protocol, TextIO
 
 from ..codec import event_to_json, events_from_jsonl
 from ..decisions import Accepted
@@ -37,6 +37,7 @@ __all__ = [
     "CONFLICT",
     "EventLog",
     "LogClosedError",
+    "LogInUseError",
     "MemoryLog",
     "Row",
     "SQLiteLog",
@@ -62,6 +63,10 @@ CONFLICT: Final = False
 
 class LogClosedError(RuntimeError):
     """The log was closed, or its writer failed: nothing more can be appended."""
+
+
+class LogInUseError(RuntimeError):
+    """Another process serves from this log file (:meth:`SQLiteLog.acquire`)."""
 
 
 def rows_of(decision: Accepted) -> list[Row]:
@@ -183,6 +188,31 @@ class SQLiteLog:
         self._lock = threading.Lock()
         self._writer = threading.Thread(target=self._write, name="email-fsm-log", daemon=True)
         self._writer.start()
+        self._lockfile: TextIO | None = None
+
+    def acquire(self) -> None:
+        """Take the file for this process alone, until :meth:`close`: a second server on
+        the same file would decide on emails the first one changes behind its back.
+
+        Raises :class:`LogInUseError` when another process holds it (an advisory lock on
+        ``PATH.lock``, released by the system when the holder dies, ``kill -9``
+        included; where the system has no ``fcntl``, nothing is locked).
+        """
+        if self._lockfile is not None:
+            return
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - not on POSIX
+            return
+        lockfile = open(f"{self.path}.lock", "w")  # noqa: SIM115 - held until close()
+        try:
+            fcntl.flock(lockfile, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lockfile.close()
+            raise LogInUseError(
+                f"{self.path} is in use by another email-fsm server; one process per file"
+            ) from None
+        self._lockfile = lockfile
 
     def _connect(self, *, check_same_thread: bool) -> sqlite3.Connection:
         connection = sqlite3.connect(
@@ -227,6 +257,9 @@ class SQLiteLog:
             self._queue.put(None)
         self._writer.join()
         self._connection.close()
+        if self._lockfile is not None:
+            self._lockfile.close()
+            self._lockfile = None
 
     def _write(self) -> None:
         connection = self._connection

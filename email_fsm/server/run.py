@@ -21,7 +21,7 @@ from ..config import Config
 from .app import ServerSettings, create_app, websocket_available
 from .auth import Directory
 from .bayeux import Hub
-from .eventlog import open_log
+from .eventlog import LogInUseError, SQLiteLog, open_log
 from .service import RoutingSettings
 
 __all__ = ["GRACEFUL_SECONDS", "UvicornServer", "serve", "settings_from", "uvicorn_server"]
@@ -41,9 +41,16 @@ def settings_from(arguments: argparse.Namespace) -> ServerSettings:
     if arguments.capacity < 1:
         raise ValueError("--capacity must be at least 1")
     base_url = arguments.base_url or f"http://{arguments.host}:{arguments.port}"
+    log = open_log(arguments.store, synchronous=arguments.synchronous)
+    if isinstance(log, SQLiteLog):
+        try:
+            log.acquire()  # refused now, with one line, rather than at start-up
+        except LogInUseError as error:
+            log.close()
+            raise ValueError(str(error)) from None
     return ServerSettings(
         directory=directory,
-        log=open_log(arguments.store, synchronous=arguments.synchronous),
+        log=log,
         config=Config(base_url=base_url.rstrip("/")),
         csrf=arguments.csrf,
         routing=RoutingSettings(

@@ -148,7 +148,11 @@ class ContactCenterService:
     # ------------------------------------------------------------------ life
 
     def start(self) -> None:
-        """Replay the log (call once, before serving)."""
+        """Take the log (its ``acquire()``, where it has one: a file is served by one
+        process) and replay it (call once, before serving)."""
+        acquire = getattr(self.log, "acquire", None)
+        if callable(acquire):
+            acquire()
         events = self.log.load()
         self.store = EmailStore.from_events(events, config=self.config, policies=self.policies)
         self.replayed = len(events)
