@@ -129,7 +129,9 @@ def wait_ready(
 
 
 def kill(process: subprocess.Popen[bytes]) -> None:
-    """SIGKILL the process and reap it."""
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(process.pid, signal.SIGKILL)
+    """SIGKILL the process (unless it has ended: its pid may be another's by now) and
+    reap it."""
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(process.pid, signal.SIGKILL)
     process.wait(10)
