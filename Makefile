@@ -16,7 +16,7 @@ pip_install = PIP_CONSTRAINT="$(CURDIR)/requirements-dev.lock" $(1)/python -m pi
 	--quiet --disable-pip-version-check -c requirements-dev.lock
 
 .PHONY: demo test lint typecheck pytest test-3.13 pytest-3.13 clean lock docs diagrams \
-	fuzz mutation bench
+	fuzz mutation bench bench-server
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -107,6 +107,12 @@ mutation: $(MUTATION_STAMP)
 # (a few minutes): rewrites benchmarks/results.json, RESULTS.md and scale.png.
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
+
+# The server under load (a few minutes): N agents driven from another process against
+# email-fsm serve with each store and a bare Starlette endpoint, and the restart's replay;
+# rewrites benchmarks/server/results.json, RESULTS.md and server.png.
+bench-server: $(STAMP)
+	$(BIN)/python -m benchmarks.server
 
 # Re-pin the development dependencies (run after changing pyproject.toml).
 # hatchling is installed first so that the build backend stays pinned.
