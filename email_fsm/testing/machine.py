@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import ClassVar, NamedTuple
 
-from hypothesis import HealthCheck, event
+from hypothesis import HealthCheck, event, note
 from hypothesis import settings as Settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
@@ -85,6 +85,7 @@ __all__ = [
     "EDGES",
     "EmailLifecycleMachine",
     "MachineStatistics",
+    "MachineTestCase",
     "PolicyCount",
     "StepRecord",
     "UnexercisedPolicyError",
@@ -225,8 +226,14 @@ class _Counted:
         return refused
 
 
+class MachineTestCase(unittest.TestCase):
+    """The base of ``Machine.TestCase``: its ``settings`` are the test's."""
+
+    settings: ClassVar[Settings]
+
+
 _STATISTICS: dict[type, MachineStatistics] = {}
-_TEST_CASES: dict[type, type[unittest.TestCase]] = {}
+_TEST_CASES: dict[type, type[MachineTestCase]] = {}
 
 
 class _TestCaseProperty:
@@ -235,7 +242,7 @@ class _TestCaseProperty:
 
     def __get__(
         self, obj: EmailLifecycleMachine | None, typ: type[EmailLifecycleMachine] | None = None
-    ) -> type[unittest.TestCase]:
+    ) -> type[MachineTestCase]:
         machine = type(obj) if obj is not None else typ
         assert machine is not None
         if machine not in _TEST_CASES:
@@ -243,8 +250,8 @@ class _TestCaseProperty:
         return _TEST_CASES[machine]
 
 
-def _test_case(machine: type[EmailLifecycleMachine]) -> type[unittest.TestCase]:
-    class StateMachineTestCase(unittest.TestCase):
+def _test_case(machine: type[EmailLifecycleMachine]) -> type[MachineTestCase]:
+    class StateMachineTestCase(MachineTestCase):
         settings = Settings(deadline=None, suppress_health_check=list(HealthCheck))
 
         def runTest(self) -> None:
@@ -273,9 +280,22 @@ def _choice_body(draw: st.DrawFn, choice: _Choice, email: Email, pools: _Pools) 
     return _body(draw, choice.operation, choice.branch, email, email.holder or "", pools)
 
 
+_STYLE_MOVES = st.sampled_from((2, 1, 3))
+_STYLE_OPERATIONS = st.sampled_from(
+    [op for op in Operation if op is not Operation.CREATE]  # Create is not a holder's
+)
+
+
 @cache
 def _index(size: int) -> st.SearchStrategy[int]:
     return st.integers(0, size - 1)
+
+
+def _note(step: StepRecord) -> None:
+    decision = step.decision
+    outcome = "accepted" if isinstance(decision, Accepted) else f"refused: {decision.message}"
+    with suppress(InvalidArgument):
+        note(f"-> {outcome}")
 
 
 def _event(label: str) -> None:
@@ -337,6 +357,15 @@ class EmailLifecycleMachine(RuleBasedStateMachine):
     valid request), ``offer``, ``arrive``, ``create`` (while fewer than
     :attr:`live_emails` are live), ``revoke``, and ``stray`` (anything from anybody)."""
 
+    operation_weights: ClassVar[Mapping[Operation, int]] = {
+        Operation.ACCEPT: 2,
+        Operation.SET_DISPOSITION: 2,
+    }
+    """How often a holder's operation is drawn, against 1 for those not listed, among
+    the operations that move the email (or among those that keep its phase): Accept
+    twice as often as Reject, SetDisposition (which Complete often waits for) twice as
+    often as each other property operation."""
+
     TestCase = _TestCaseProperty()  # type: ignore[assignment]
 
     def __init__(self) -> None:
@@ -358,6 +387,7 @@ class EmailLifecycleMachine(RuleBasedStateMachine):
         self._terminal: dict[str, Email] = {}
         self._taken: set[str] = set()
         self._focus: str | None = None
+        self._drawn_style: tuple[int, Operation] | None = None
         self._tried: set[tuple[Phase, Operation, Branch]] = set()
 
     # ------------------------------------------------------------ test runs
@@ -482,12 +512,23 @@ class EmailLifecycleMachine(RuleBasedStateMachine):
                     choices.append(_Choice(email_id, trigger, branch, target))
         return choices
 
+    def _style(self, data: st.DataObject) -> tuple[int, Operation]:
+        """This run's style, drawn at its first act: how often (in 4) a holder moves the
+        email to another phase, and the operation the run favours (four times its
+        weight). Runs that differ so (swarm testing) reach deeper sequences: many
+        dispositions before a Complete, many transfers of one email."""
+        if self._drawn_style is None:
+            moves = data.draw(_STYLE_MOVES, label="moves in 4")
+            favoured = data.draw(_STYLE_OPERATIONS, label="favoured operation")
+            self._drawn_style = (moves, favoured)
+        return self._drawn_style
+
     def _act(self, data: st.DataObject) -> None:
         """The holder of an email sends a valid request (policies may still refuse it):
         half the time one the run has not tried yet; otherwise on the email acted on
-        last (half the time, as an agent works on one email) or one drawn at random, and
-        half the time one that moves it to another phase (Accept twice as often as
-        Reject)."""
+        last (half the time, as an agent works on one email) or one drawn at random,
+        one that moves it to another phase or one that keeps it as the run's style says,
+        the operation by :attr:`operation_weights`."""
         choices = self._choices()
         emails = self.center.emails
         fresh = [c for c in choices if (emails[c.email_id].phase, *c[1:3]) not in self._tried]
@@ -501,9 +542,12 @@ class EmailLifecycleMachine(RuleBasedStateMachine):
                 email_id = data.draw(_sampled(held), label="email")
             phase = emails[email_id].phase
             mine = [c for c in choices if c.email_id == email_id]
-            moving = data.draw(st.booleans(), label="moves")
+            moves, favoured = self._style(data)
+            moving = data.draw(_index(4), label="moves") < moves
             picked = [c for c in mine if (c.target != phase) is moving] or mine
-            picked += [c for c in picked if c.operation is Operation.ACCEPT]
+            weights = {**self.operation_weights}
+            weights[favoured] = weights.get(favoured, 1) * 4
+            picked = [c for c in picked for _ in range(weights.get(c.operation, 1))]
             choice = picked[data.draw(_index(len(picked)), label="operation")]
         email = emails[choice.email_id]
         self._focus = email.id
@@ -558,10 +602,12 @@ class EmailLifecycleMachine(RuleBasedStateMachine):
         self._record(StepRecord(before, command, decision, self._refused_by))
 
     def _count(self, step: StepRecord) -> None:
-        """Label the step (hypothesis events) and count it."""
+        """Label the step (hypothesis events), count it, and note its outcome (printed
+        with a failing example)."""
         stats = self._stats
         stats.steps += 1
         decision, command = step.decision, step.command
+        _note(step)
         if isinstance(decision, Refused):
             stats.refusals[decision.code.name] += 1
             _event(f"refused: {decision.code.value} {decision.code.name}")
@@ -600,9 +646,9 @@ class EmailLifecycleMachine(RuleBasedStateMachine):
         for email in decision.emails:
             assert replayed[email.id] == email, f"email {email.id} differs from its replay"
         assert live == {**before, **{e.id: e for e in decision.emails}}
-        for note in decision.notifications:
-            expected = ADVERTISED[note.email.phase] if note.recipient == note.email.holder else ()
-            assert note.capabilities == expected, f"wrong capabilities in {note!r}"
+        for sent in decision.notifications:
+            expected = ADVERTISED[sent.email.phase] if sent.recipient == sent.email.holder else ()
+            assert sent.capabilities == expected, f"wrong capabilities in {sent!r}"
 
     # ------------------------------------------------------------- invariants
 
