@@ -214,16 +214,16 @@ def run_sweep(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _sweep(args: argparse.Namespace, out: TextIO) -> int:
-    scenario = _load(args.scenario, "sweep")
-    if args.seed is not None:
-        scenario = scenario.with_changes(seed=args.seed)
-    reps = _reps(args, 20)
-    directory = _out_dir(args)
     target = args.group if args.vary.strip().startswith("agents") else args.queue
     try:
         varying: Vary = vary(args.vary, target)
     except ValueError as error:
         raise _Refused(f"email-fsm sweep: --vary {error}") from None
+    scenario = _load(args.scenario, "sweep")
+    if args.seed is not None:
+        scenario = scenario.with_changes(seed=args.seed)
+    reps = _reps(args, 20)
+    directory = _out_dir(args)
     try:
         for value in (varying.values[0], varying.values[-1]):
             varying.apply(scenario, value)
