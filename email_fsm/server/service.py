@@ -197,8 +197,8 @@ class ContactCenterService:
 
         reference = next(self._references)
 
-        def decide_now() -> tuple[Decision, str | None]:
-            decision = handle_request(
+        def decide_now() -> Decision:
+            return handle_request(
                 self.store.emails,
                 body,
                 actor=agent,
@@ -208,7 +208,6 @@ class ContactCenterService:
                 config=self.config,
                 policies=self.policies,
             )
-            return decision, email_id
 
         decision = await self._settle(decide_now)
         if isinstance(decision, Accepted):
@@ -220,17 +219,15 @@ class ContactCenterService:
     async def system(self, command: Command) -> Decision:
         """A system event (Arrive, Offer, Revoke), decided and stored as any request."""
         return await self._settle(
-            lambda: (
-                decide(self.store.emails, command, config=self.config, policies=self.policies),
-                command.email_id,
-            )
+            lambda: decide(self.store.emails, command, config=self.config, policies=self.policies)
         )
 
-    async def _settle(self, decide_now: Callable[[], tuple[Decision, str | None]]) -> Decision:
+    async def _settle(self, decide_now: Callable[[], Decision]) -> Decision:
+        """Decide, append, store and deliver; decide again after a conflict."""
         for _ in range(_MAX_ATTEMPTS):
             if self._failed is not None:
                 raise LogClosedError("the event log failed") from self._failed
-            decision, _ = decide_now()
+            decision = decide_now()
             if not isinstance(decision, Accepted):
                 return decision
             try:
