@@ -1,149 +1,140 @@
-"""The worked example of docs/testing.md runs here, and the page cannot drift from it.
+"""The worked examples of docs/testing.md run here, and the page cannot drift from them.
 
-``TestVipMachine`` is the property test the page shows: random operations on random
-emails with the VIP policy installed, and an invariant that no accepted step moves a VIP
-email anywhere but the vip queue. The same machine without the policy, or with a draft of
-the policy that forgets Complete's ``queueName``, must fail: the test has teeth.
+The examples live in ``email_fsm/testing/examples.py`` (they run wherever the package is
+installed). The Priority rule's machine must fail without its policy and pass with it,
+at the default settings, every time (twenty failing runs here and one passing run;
+``benchmarks/planted_bugs.py`` runs it twenty times each way); the VIP machine likewise;
+the VIP one-step property catches the first draft; each documented example runs 20
+times, with random seeds, without failing a health check.
 """
 
 from __future__ import annotations
 
-from hypothesis import settings
+import re
+from pathlib import Path
 
-# [start:machine]
-from hypothesis.stateful import invariant
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import Phase as Stage
+from hypothesis import strategies as st
 
-from email_fsm import Accepted
-from email_fsm.events import EmailCompleted, TransferredToAgent, TransferredToQueue
-from email_fsm.testing import EmailLifecycleMachine
-from examples.vip_policy import VIP_QUEUE, is_vip, vip_stays_with_vip
+from email_fsm import Accept, Accepted, Arrive, Complete, ContactCenter, Offer, Phase, Transfer
+from email_fsm.testing import SETTINGS, EmailLifecycleMachine, Reached, reachable
+from email_fsm.testing.examples import (
+    VIP_IN_PROCESSING,
+    PriorityMachine,
+    VipMachine,
+    check_vip_one_step,
+    first_draft,
+    stays_with_vip,
+    vip_stays_with_vip,
+)
 
+ROOT = Path(__file__).resolve().parent.parent
+SOURCES = {"email_fsm/testing/examples.py", "tests/test_testing_example.py"}
 
-class VipMachine(EmailLifecycleMachine):
-    policies = (vip_stays_with_vip,)
-
-    @invariant()
-    def vip_emails_only_move_to_the_vip_queue(self) -> None:
-        step = self.last_step
-        if step is None or not isinstance(step.decision, Accepted):
-            return
-        for event in step.decision.events:
-            moved = (TransferredToAgent, TransferredToQueue, EmailCompleted)
-            if isinstance(event, moved) and is_vip(step.before[event.email_id]):
-                assert not isinstance(event, TransferredToAgent), event
-                assert event.queue in (None, VIP_QUEUE), event
-
-
+TestPriorityMachine = PriorityMachine.TestCase
 TestVipMachine = VipMachine.TestCase
-# [end:machine]
-
-# Fewer and shorter runs than hypothesis' default keep `make test` quick.
-TestVipMachine.settings = settings(max_examples=40, stateful_step_count=30)
+# Fewer and shorter runs than hypothesis' default keep `make test` quick; the default
+# settings run below, without shrinking.
+TestPriorityMachine.settings = settings(max_examples=30, stateful_step_count=40)
+TestVipMachine.settings = settings(max_examples=30, stateful_step_count=40)
 
 
 def regions(path: str) -> dict[str, str]:
     """The ``# [start:NAME]`` ... ``# [end:NAME]`` regions of a file of the project."""
-    import re
-    from pathlib import Path
-
-    text = (Path(__file__).resolve().parent.parent / path).read_text("utf-8")
+    text = (ROOT / path).read_text("utf-8")
     region = re.compile(r"^# \[start:(\w+)\]\n(.*?)^# \[end:\1\]\n", re.MULTILINE | re.DOTALL)
     return {m.group(1): m.group(2).strip("\n") for m in region.finditer(text)}
 
 
 def test_docs_code_blocks_are_the_tested_code() -> None:
-    import re
-    from pathlib import Path
-
-    page = (Path(__file__).resolve().parent.parent / "docs" / "testing.md").read_text("utf-8")
+    page = (ROOT / "docs" / "testing.md").read_text("utf-8")
     # A fenced block right after a comment naming its source: <!-- from PATH:REGION -->
     blocks = re.findall(r"<!-- from ([\w/.]+):(\w+) -->\n```python\n(.*?)```\n", page, re.DOTALL)
-    sources = {
-        "examples/vip_policy.py",
-        "tests/test_example_vip.py",
-        "tests/test_testing_example.py",
-    }
-    assert {path for path, _, _ in blocks} == sources
+    assert {path for path, _, _ in blocks} == SOURCES
     for path, name, code in blocks:
         assert code.strip("\n") == regions(path)[name], f"docs/testing.md drifted: {path}:{name}"
-    every = {(path, name) for path in sources for name in regions(path)}
+    every = {(path, name) for path in SOURCES for name in regions(path)}
     assert {(path, name) for path, name, _ in blocks} == every
 
 
-def test_without_the_policy_the_invariant_fails() -> None:
-    from email_fsm import Command, Email, Refused
-
-    def allow_everything(command: Command, email: Email | None) -> Refused | None:
-        return None
-
-    class WithoutPolicy(VipMachine):
-        policies = (allow_everything,)
-
-    from test_testing_machine import failure_of
-
-    message = failure_of(WithoutPolicy)
-    assert message.startswith(("TransferredTo", "EmailCompleted")), message
-
-
-def _one_step_property(policy: object, *, max_examples: int, shrink: bool) -> None:
-    """For every VIP email in Processing and every valid request of its owner: if the
-    request is accepted, the email is still with its owner, done, or in the vip queue."""
-    from typing import cast
-
-    from hypothesis import HealthCheck, given, settings
-    from hypothesis import Phase as Stage
-    from hypothesis import strategies as st
-
-    from email_fsm import Phase, Policy, handle_request
-    from email_fsm.testing import Reached, reachable, request_bodies
-
-    vip_in_processing = reachable(phases={Phase.PROCESSING}).filter(lambda r: is_vip(r.email))
-
-    @settings(
-        max_examples=max_examples,
-        derandomize=True,
+def _default_generation(*, derandomize: bool = False) -> settings:
+    """Hypothesis' default settings for a state machine (100 examples of up to 50
+    steps, random seeds), without the example database and without shrinking: a
+    failure is found before it is shrunk."""
+    return settings(
+        max_examples=100,
+        stateful_step_count=50,
+        deadline=None,
+        derandomize=derandomize,
         database=None,
-        phases=list(Stage) if shrink else [Stage.generate],
-        suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow],
+        phases=[Stage.explicit, Stage.generate],
+        suppress_health_check=list(HealthCheck),
     )
-    @given(vip_in_processing, st.data())
-    def stays_with_vip(reached: Reached, data: st.DataObject) -> None:
-        email = reached.email
-        assert email.owner is not None
-        body = data.draw(request_bodies(email, email.owner))
-        decision = handle_request(
-            reached.emails,
-            body,
-            actor=email.owner,
-            email_id=email.id,
-            new_email_id="NEW",
-            policies=(cast(Policy, policy),),
-        )
-        if isinstance(decision, Accepted):
-            after = {e.id: e for e in decision.emails}.get(email.id, email)
-            assert after.phase in (Phase.PROCESSING, Phase.COMPLETED) or (
-                after.phase is Phase.QUEUED and after.queue == VIP_QUEUE
-            ), (body, after.phase, after.queue)
-
-    stays_with_vip()
 
 
-def test_a_draft_forgetting_complete_is_caught() -> None:
-    # The machine finds a missing policy at once (above); the first draft's loophole is
-    # deeper in a random walk, and a one-step property over VIP emails in Processing,
-    # built from the same strategies, finds it at once. The final policy passes it.
-    import pytest
+class PriorityWithoutPolicy(PriorityMachine):
+    policies = ()  # type: ignore[assignment]
 
-    from examples.vip_policy import first_draft
+
+class VipWithoutPolicy(VipMachine):
+    policies = ()  # type: ignore[assignment]
+
+
+@pytest.mark.parametrize("machine", [PriorityWithoutPolicy, VipWithoutPolicy])
+def test_without_the_policy_the_invariant_fails_every_time(
+    machine: type[EmailLifecycleMachine],
+) -> None:
+    for _ in range(20):
+        with pytest.raises(AssertionError) as failure:
+            machine.run(settings=_default_generation())
+        message = str(failure.value)
+        assert (
+            "without a disposition" in message
+            or "EmailCompleted" in message
+            or ("TransferredTo" in message)
+        ), message
+        assert machine.statistics().examples <= 100
+
+
+def test_with_the_policy_the_priority_machine_passes_at_the_default_settings() -> None:
+    PriorityMachine.run(settings=_default_generation())
+    (count,) = PriorityMachine.statistics().policies
+    assert count.name == "high_priority_needs_disposition"
+    assert count.refused > 0
+
+
+def test_the_one_step_property_catches_the_draft_and_passes_the_policy() -> None:
+    def property_of(policy: object, examples: int) -> None:
+        @settings(SETTINGS, max_examples=examples, database=None, phases=[Stage.generate])
+        @given(VIP_IN_PROCESSING, st.data())
+        def prop(reached: Reached, data: st.DataObject) -> None:
+            stays_with_vip(policy, reached, data)  # type: ignore[arg-type]
+
+        prop()
 
     with pytest.raises(AssertionError, match="Complete"):
-        _one_step_property(first_draft, max_examples=200, shrink=False)
-    _one_step_property(vip_stays_with_vip, max_examples=40, shrink=True)
+        property_of(first_draft, 200)
+    property_of(vip_stays_with_vip, 40)
+
+
+def test_each_docs_example_runs_20_times_without_a_health_check() -> None:
+    from test_testing_example import test_the_owner_may_do_what_is_allowed
+
+    examples = [check_vip_one_step, test_the_owner_may_do_what_is_allowed]
+    for example in examples:
+        # The documented test with its own settings (SETTINGS), fewer examples: the
+        # health checks judge the first examples of a run.
+        inner = example.hypothesis.inner_test  # type: ignore[attr-defined]
+        held = reachable(phases={Phase.PROCESSING, Phase.COMPOSING})
+        drawn = VIP_IN_PROCESSING if example is check_vip_one_step else held
+        quick = settings(SETTINGS, max_examples=15, database=None)
+        for _ in range(20):
+            quick(given(drawn, st.data())(inner))()
 
 
 def test_the_policy_refuses_with_its_reason() -> None:
-    from email_fsm import Accept, Arrive, Complete, ContactCenter, Offer, Transfer
-
     center = ContactCenter(policies=(vip_stays_with_vip,))
     center.execute(Arrive(email_id="E1", queue="vip", user_data={"VIP": True}))
     center.execute(Offer(email_id="E1", agent="alice"))
@@ -161,3 +152,17 @@ def test_the_policy_refuses_with_its_reason() -> None:
         }
     assert center.emails["E1"].owner == "alice"
     assert isinstance(center.execute(Transfer(actor="alice", email_id="E1", queue="vip")), Accepted)
+
+
+def test_under_the_default_vocabulary_the_priority_policy_is_found_idle() -> None:
+    from email_fsm.testing import UnexercisedPolicyError, Vocabulary
+
+    class DefaultVocabulary(PriorityMachine):
+        vocabulary = Vocabulary()  # Priority an integer from 0 to 10
+
+    quick = settings(max_examples=10, derandomize=True, database=None)
+    with pytest.raises(UnexercisedPolicyError) as failure:
+        DefaultVocabulary.run(settings=quick)
+    message = str(failure.value)
+    assert message.startswith("policy `high_priority_needs_disposition` refused nothing in ")
+    assert "its condition may never hold under these strategies" in message

@@ -3,9 +3,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from email_fsm import Phase, handle_request
-from email_fsm.testing import Reached, reachable, request_bodies
+from email_fsm.testing import SETTINGS, Reached, reachable, request_bodies
 
 
+@SETTINGS
 @given(reachable(phases={Phase.PROCESSING, Phase.COMPOSING}), st.data())
 def test_the_owner_may_do_what_is_allowed(reached: Reached, data: st.DataObject) -> None:
     email = reached.email

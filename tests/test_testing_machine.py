@@ -9,10 +9,12 @@ from dataclasses import replace
 
 import pytest
 from hypothesis import HealthCheck, Phase, settings
+from hypothesis import strategies as st
 from hypothesis.stateful import run_state_machine_as_test
 
 from email_fsm import (
     Command,
+    Complete,
     Config,
     ContactCenter,
     Decision,
@@ -25,7 +27,14 @@ from email_fsm import (
     no_transfer_back,
     require_disposition,
 )
-from email_fsm.testing import EmailLifecycleMachine
+from email_fsm.testing import (
+    EDGES,
+    EmailLifecycleMachine,
+    StepRecord,
+    UnexercisedPolicyError,
+    Vocabulary,
+    policy_name,
+)
 
 TestLifecycle = EmailLifecycleMachine.TestCase
 TestLifecycle.settings = settings(max_examples=40, stateful_step_count=30)
@@ -41,7 +50,9 @@ class ShippedPoliciesMachine(EmailLifecycleMachine):
 
 
 TestShippedPolicies = ShippedPoliciesMachine.TestCase
-TestShippedPolicies.settings = settings(max_examples=25, stateful_step_count=30)
+# Long enough runs for each policy to refuse something (the machine checks that they
+# did): max_transfers(2) needs one email transferred three times.
+TestShippedPolicies.settings = settings(max_examples=30, stateful_step_count=50, derandomize=True)
 
 
 def failure_of(machine: type[EmailLifecycleMachine], max_examples: int = 300) -> str:
@@ -123,16 +134,116 @@ def test_a_center_not_recording_history_is_caught() -> None:
     assert "history does not rebuild" in failure_of(Amnesic, max_examples=20)
 
 
-def test_the_machine_visits_every_phase() -> None:
-    seen: set[str] = set()
+def test_the_machine_takes_every_row_of_the_table() -> None:
+    class Counting(EmailLifecycleMachine):
+        pass
 
-    class Watching(EmailLifecycleMachine):
+    Counting.run(settings=settings(max_examples=50, derandomize=True, database=None))
+    stats = Counting.statistics()
+    assert stats.untaken() == []
+    assert set(stats.rows) == set(EDGES)
+    assert 0 < stats.examples <= stats.steps
+    assert stats.refusals["NOT_FOUND"] > 0  # the stray steps about a missing email
+    assert sum(stats.rows.values()) > len(EDGES) * 5
+
+
+def test_edges_name_every_row_and_target_of_the_table() -> None:
+    from email_fsm import TABLE
+
+    assert len(EDGES) == len(set(EDGES)) == sum(len(row.edges) for row in TABLE)
+    assert "Processing Complete -> Completed" in EDGES
+    assert "Processing Complete -> Queued" in EDGES
+    assert "new Arrive -> Queued" in EDGES
+
+
+def test_step_records_name_the_policy_that_refused() -> None:
+    seen: list[StepRecord] = []
+
+    class Recording(EmailLifecycleMachine):
+        policies = (never_transfer,)
+
         def teardown(self) -> None:
-            seen.update(str(e.phase) for e in self.center.emails.values())
+            seen.extend(self.steps)
 
-    run_state_machine_as_test(
-        Watching, settings=settings(max_examples=15, derandomize=True, database=None)
+    Recording.run(settings=QUICK)
+    refused = [step for step in seen if step.refused_by is not None]
+    assert refused
+    assert all(step.refused_by is never_transfer for step in refused)
+    assert all(isinstance(step.command, Transfer) and not step.accepted for step in refused)
+    assert all("no transfers today" in str(step.decision) for step in refused)
+    (count,) = Recording.statistics().policies
+    assert count.name == "never_transfer"
+    assert count.refused == len(refused) <= count.consulted
+
+
+def priority_is_high(command: Command, email: Email | None) -> Refused | None:
+    """A user's rule on a userData key the default vocabulary draws as an integer."""
+    high = email is not None and email.user_data.get("Priority") == "high"
+    if isinstance(command, Complete) and high:
+        return Refused(StatusCode.INVALID_STATE, "a high-priority email needs a disposition")
+    return None
+
+
+QUICK = settings(max_examples=10, stateful_step_count=30, derandomize=True, database=None)
+
+
+def test_a_policy_that_never_refuses_fails_the_test() -> None:
+    class Vacuous(EmailLifecycleMachine):
+        policies = (priority_is_high,)
+
+    with pytest.raises(UnexercisedPolicyError) as failure:
+        Vacuous.run(settings=QUICK)
+    steps = Vacuous.statistics().steps
+    assert str(failure.value).startswith(
+        f"policy `priority_is_high` refused nothing in {steps:,} steps"
     )
-    from email_fsm import Phase as EmailPhase
+    assert "its condition may never hold under these strategies" in str(failure.value)
+    # The TestCase runs the same check.
+    Vacuous.TestCase.settings = QUICK
+    with pytest.raises(UnexercisedPolicyError):
+        Vacuous.TestCase("runTest").runTest()  # type: ignore[attr-defined]
 
-    assert seen == {str(p) for p in EmailPhase}
+
+def test_an_idle_policy_said_to_be_expected_passes() -> None:
+    class Expected(EmailLifecycleMachine):
+        policies = (priority_is_high, never_transfer)
+        idle_policies = (priority_is_high,)
+
+    Expected.run(settings=QUICK)
+    idle, busy = Expected.statistics().policies
+    assert idle.refused == 0 < idle.consulted
+    assert busy.refused > 0
+
+    class AllExpected(EmailLifecycleMachine):
+        policies = (priority_is_high,)
+        idle_policies = True
+
+    AllExpected.run(settings=QUICK)
+
+
+def test_the_users_vocabulary_exercises_the_policy() -> None:
+    class WithVocabulary(EmailLifecycleMachine):
+        policies = (priority_is_high,)
+        vocabulary = Vocabulary(user_data={"Priority": st.sampled_from(["high", "low"])})
+
+    WithVocabulary.run(settings=QUICK)
+    (count,) = WithVocabulary.statistics().policies
+    assert count.refused > 0
+
+
+def test_a_policy_never_consulted_is_reported_as_such() -> None:
+    def never_asked(command: Command, email: Email | None) -> Refused | None:
+        return None
+
+    class Unasked(EmailLifecycleMachine):
+        policies = (never_transfer, never_asked)
+
+    # never_transfer refuses every Transfer first; the second policy still sees the rest.
+    with pytest.raises(UnexercisedPolicyError, match="policy `never_asked` refused nothing"):
+        Unasked.run(settings=QUICK)
+
+
+def test_policy_names() -> None:
+    assert policy_name(never_transfer) == "never_transfer"
+    assert policy_name(max_transfers(2)) == "max_transfers"
+    assert policy_name(require_disposition()) == "require_disposition"
