@@ -135,12 +135,12 @@ table order: what :meth:`EmailLifecycleMachine.statistics` counts."""
 
 
 def policy_name(policy: Policy) -> str:
-    """A policy's name in messages: its function's name (the factory's, for a policy a
-    factory such as :func:`~email_fsm.max_transfers` built)."""
+    """A policy's name in messages: its function's name (the factory's, for the
+    ``policy`` a factory such as :func:`~email_fsm.max_transfers` built)."""
     qualname = getattr(policy, "__qualname__", None) or type(policy).__qualname__
     parts = qualname.split(".")
-    if "<locals>" in parts:
-        return parts[parts.index("<locals>") - 1]
+    if parts[-1] == "policy" and len(parts) > 2 and parts[-2] == "<locals>":
+        return parts[-3]
     return parts[-1]
 
 
@@ -360,11 +360,13 @@ class EmailLifecycleMachine(RuleBasedStateMachine):
     operation_weights: ClassVar[Mapping[Operation, int]] = {
         Operation.ACCEPT: 2,
         Operation.SET_DISPOSITION: 2,
+        Operation.REMOVE_ATTACHMENT: 4,
     }
     """How often a holder's operation is drawn, against 1 for those not listed, among
     the operations that move the email (or among those that keep its phase): Accept
     twice as often as Reject, SetDisposition (which Complete often waits for) twice as
-    often as each other property operation."""
+    often as each other property operation, RemoveAttachment (possible only once a
+    draft has an attachment) four times."""
 
     TestCase = _TestCaseProperty()  # type: ignore[assignment]
 
