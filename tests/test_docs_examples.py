@@ -23,6 +23,7 @@ PAGES = [
     "policies.md",
     "quickstart.md",
     "server.md",
+    "simulation.md",
     "store.md",
 ]
 NEEDS_DOT = {"lifecycle.md"}  # draws an image with Graphviz

@@ -3,9 +3,11 @@ and the statistics they report."""
 
 from __future__ import annotations
 
+import json
 import math
 import statistics
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +16,7 @@ from email_fsm.sim import (
     Scenario,
     ScenarioError,
     compare,
+    erlang_c,
     estimate,
     kpi_values,
     replicate,
@@ -248,3 +251,38 @@ def test_a_sweep_replicates_every_value_on_the_same_seeds() -> None:
     data = result.to_dict()
     assert data["vary"] == {"what": "agents", "target": None}
     assert [p["value"] for p in data["points"]] == [2.0, 3.0, 4.0]
+
+
+def test_the_figures_script_runs_and_renders_its_tables_from_its_data(tmp_path: Path) -> None:
+    from scripts import simulation_figures
+
+    assert simulation_figures.main(["--quick", "--out", str(tmp_path), "--workers", "1"]) == 0
+    data = json.loads((tmp_path / "simulation.json").read_text("utf-8"))
+    assert data["sizes"] == simulation_figures.QUICK
+    for name, text in simulation_figures.render(data).items():
+        assert (tmp_path / name).read_text("utf-8") == text
+    assert [p["value"] for p in data["staffing"]["points"]] == [6, 7, 8, 9, 10, 11]
+    erlang = data["erlang"]["rows"]
+    assert [row["p_wait_formula"] for row in erlang] == [
+        erlang_c(c, 10.0) for c in simulation_figures.ERLANG_AGENTS
+    ]
+    assert (tmp_path / "sim-staffing.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_the_committed_tables_are_the_committed_figures() -> None:
+    from scripts import simulation_figures
+
+    generated = Path(__file__).resolve().parents[1] / "docs" / "generated"
+    data = json.loads((generated / "simulation.json").read_text("utf-8"))
+    assert data["sizes"] == simulation_figures.FULL
+    for name, text in simulation_figures.render(data).items():
+        assert (generated / name).read_text("utf-8") == text, name
+    # what docs/simulation.md says of them
+    assert data["chosen_agents"] == 8
+    eight = next(p for p in data["staffing"]["points"] if p["value"] == 8)
+    assert eight["kpis"]["service_level"]["low"] > simulation_figures.GOAL
+    cost = data["policy"]["kpis"]["service_level"]["difference"]
+    assert cost["low"] > 0
+    for row in data["erlang"]["rows"]:
+        for kpi in ("p_wait", "service_level"):
+            assert row[kpi]["low"] <= row[f"{kpi}_formula"] <= row[kpi]["high"], row
