@@ -239,3 +239,23 @@ def test_a_missing_extra_is_named(
     assert f"({module} is missing)" in err
     assert err.strip().endswith(extra)
     assert err.count("\n") == 1
+
+
+def test_sweep_on_a_dask_scheduler_by_address(scenario_file: Path) -> None:
+    import distributed
+
+    with distributed.LocalCluster(  # type: ignore[no-untyped-call]
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+        address = cluster.scheduler_address
+        status, printed = run(
+            "sweep", str(scenario_file), "--vary", "agents=3", "--reps", "2", "--dask", address
+        )
+        assert status == 0
+        # the two replications ran on that cluster
+        prefixes = cluster.scheduler.task_prefixes
+        assert list(prefixes) == ["values"]  # tasks of email_fsm.sim.replications._values
+        assert prefixes["values"].state_counts["memory"] == 2
+    expected = sweep(load_scenario(scenario_file), vary("agents=3"), reps=2, workers=1)
+    level = expected.points[0].kpis["service_level"]
+    assert f"{level.mean:.1%}" in printed
