@@ -95,7 +95,6 @@ def test_without_the_policy_the_invariant_fails_every_time(
             or "EmailCompleted" in message
             or ("TransferredTo" in message)
         ), message
-        assert machine.statistics().examples <= 100
 
 
 def test_with_the_policy_the_priority_machine_passes_at_the_default_settings() -> None:

@@ -281,6 +281,7 @@ def _choice_body(draw: st.DrawFn, choice: _Choice, email: Email, pools: _Pools) 
 
 
 _STYLE_MOVES = st.sampled_from((2, 1, 3))
+_OFTEN = st.sampled_from((True, True, True, False))
 _STYLE_OPERATIONS = st.sampled_from(
     [op for op in Operation if op is not Operation.CREATE]  # Create is not a holder's
 )
@@ -389,6 +390,7 @@ class EmailLifecycleMachine(RuleBasedStateMachine):
         self._terminal: dict[str, Email] = {}
         self._taken: set[str] = set()
         self._focus: str | None = None
+        self._disposed: str | None = None
         self._drawn_style: tuple[int, Operation] | None = None
         self._tried: set[tuple[Phase, Operation, Branch]] = set()
 
@@ -530,22 +532,28 @@ class EmailLifecycleMachine(RuleBasedStateMachine):
         half the time one the run has not tried yet; otherwise on the email acted on
         last (half the time, as an agent works on one email) or one drawn at random,
         one that moves it to another phase or one that keeps it as the run's style says,
-        the operation by :attr:`operation_weights`."""
+        the operation by :attr:`operation_weights`. After a SetDisposition, the next
+        request about the email is, three times in four, the agent wrapping it up: a
+        move (Complete, half the time)."""
         choices = self._choices()
         emails = self.center.emails
         fresh = [c for c in choices if (emails[c.email_id].phase, *c[1:3]) not in self._tried]
-        if bool(fresh) and data.draw(st.booleans(), label="untried"):
+        held = tuple(sorted({c.email_id for c in choices}))
+        disposed = self._disposed
+        wrap_up = disposed in held and data.draw(_OFTEN, label="wrap up")
+        if not wrap_up and bool(fresh) and data.draw(st.booleans(), label="untried"):
             choice = fresh[data.draw(_index(len(fresh)), label="operation")]
         else:
-            held = tuple(sorted({c.email_id for c in choices}))
-            if self._focus in held and data.draw(st.booleans(), label="same email"):
+            moves, favoured = self._style(data)
+            if wrap_up and disposed is not None:
+                email_id = disposed
+            elif self._focus in held and data.draw(st.booleans(), label="same email"):
                 email_id = self._focus
             else:
                 email_id = data.draw(_sampled(held), label="email")
             phase = emails[email_id].phase
             mine = [c for c in choices if c.email_id == email_id]
-            moves, favoured = self._style(data)
-            moving = data.draw(_index(4), label="moves") < moves
+            moving = wrap_up or data.draw(_index(4), label="moves") < moves
             picked = [c for c in mine if (c.target != phase) is moving] or mine
             weights = {**self.operation_weights}
             weights[favoured] = weights.get(favoured, 1) * 4
@@ -557,6 +565,10 @@ class EmailLifecycleMachine(RuleBasedStateMachine):
         assert email.holder is not None
         body = data.draw(_choice_body(choice, email, self.pools), label="request")
         self._request(email.holder, body, email_id=email.id)
+        if choice.operation is Operation.SET_DISPOSITION and self.steps[-1].accepted:
+            self._disposed = email.id
+        elif email.id == self._disposed:
+            self._disposed = None
 
     def _stray(self, data: st.DataObject) -> None:
         """Anything from anybody about any email (existing or not): a request valid for
