@@ -53,6 +53,8 @@ def test_docs_code_blocks_are_the_tested_code() -> None:
     # A fenced block right after a comment naming its source: <!-- from PATH:REGION -->
     blocks = re.findall(r"<!-- from ([\w/.]+):(\w+) -->\n```python\n(.*?)```\n", page, re.DOTALL)
     assert {path for path, _, _ in blocks} == SOURCES
+    # They import from the installed package, not from the repository's folders.
+    assert not any("from examples" in code or "import examples" in code for *_, code in blocks)
     for path, name, code in blocks:
         assert code.strip("\n") == regions(path)[name], f"docs/testing.md drifted: {path}:{name}"
     every = {(path, name) for path in SOURCES for name in regions(path)}

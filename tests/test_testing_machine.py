@@ -247,3 +247,20 @@ def test_policy_names() -> None:
     assert policy_name(never_transfer) == "never_transfer"
     assert policy_name(max_transfers(2)) == "max_transfers"
     assert policy_name(require_disposition()) == "require_disposition"
+
+
+def test_every_step_is_labelled_with_hypothesis_events(monkeypatch: pytest.MonkeyPatch) -> None:
+    import email_fsm.testing.machine as machine_module
+
+    labels: list[str] = []
+    monkeypatch.setattr(machine_module, "event", labels.append)
+
+    class Labelled(EmailLifecycleMachine):
+        policies = (never_transfer,)
+
+    Labelled.run(settings=QUICK)
+    assert len(labels) >= Labelled.statistics().steps
+    assert "row: new Arrive -> Queued" in labels
+    assert "refused: 6 NOT_FOUND" in labels
+    assert "policy refused: never_transfer" in labels
+    assert {label.split(": ")[0] for label in labels} == {"row", "refused", "policy refused"}
