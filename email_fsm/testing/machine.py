@@ -282,6 +282,7 @@ def _choice_body(draw: st.DrawFn, choice: _Choice, email: Email, pools: _Pools) 
 
 _STYLE_MOVES = st.sampled_from((2, 1, 3))
 _OFTEN = st.sampled_from((True, True, True, False))
+_WRAP_UPS = (Operation.COMPLETE, Operation.SEND)
 _STYLE_OPERATIONS = st.sampled_from(
     [op for op in Operation if op is not Operation.CREATE]  # Create is not a holder's
 )
@@ -534,7 +535,7 @@ class EmailLifecycleMachine(RuleBasedStateMachine):
         one that moves it to another phase or one that keeps it as the run's style says,
         the operation by :attr:`operation_weights`. After a SetDisposition, the next
         request about the email is, three times in four, the agent wrapping it up: a
-        move (Complete, half the time)."""
+        Complete (of an inbound email) or a Send (of a draft)."""
         choices = self._choices()
         emails = self.center.emails
         fresh = [c for c in choices if (emails[c.email_id].phase, *c[1:3]) not in self._tried]
@@ -555,6 +556,8 @@ class EmailLifecycleMachine(RuleBasedStateMachine):
             mine = [c for c in choices if c.email_id == email_id]
             moving = wrap_up or data.draw(_index(4), label="moves") < moves
             picked = [c for c in mine if (c.target != phase) is moving] or mine
+            if wrap_up:
+                picked = [c for c in picked if c.operation in _WRAP_UPS] or picked
             weights = {**self.operation_weights}
             weights[favoured] = weights.get(favoured, 1) * 4
             picked = [c for c in picked for _ in range(weights.get(c.operation, 1))]
