@@ -2,11 +2,12 @@
 
 ``python scripts/simulation_figures.py`` runs the worked example's sweep and comparison
 on ``examples/sim/support.toml`` and the Erlang C validation, and writes into
-``docs/generated/``: ``simulation.json`` (every figure), ``sim-staffing.png`` (the
-staffing plot) and the tables ``sim-staffing.md``, ``sim-policy.md`` and
-``sim-erlang.md``, which :func:`render` writes from the JSON alone (a test checks the
-committed tables against the committed JSON). ``--quick`` runs tiny sizes (for the
-tests), ``--out DIR`` writes elsewhere.
+``docs/images/simulation/``: ``simulation.json`` (every figure), ``staffing.png`` (the
+staffing plot) and the Markdown tables ``staffing-table.txt``, ``policy-table.txt`` and
+``erlang-table.txt`` (included into the page, not pages themselves), which
+:func:`render` writes from the JSON alone (a test checks the committed tables against
+the committed JSON). ``--quick`` runs tiny sizes (for the tests), ``--out DIR`` writes
+elsewhere.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from email_fsm.sim.report import staffing_plot
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "sim" / "support.toml"
-OUT = ROOT / "docs" / "generated"
+OUT = ROOT / "docs" / "images" / "simulation"
 DASH = "\u2013"
 
 FULL = {
@@ -152,7 +153,7 @@ def render(data: dict[str, Any]) -> dict[str, str]:
             f"| {_interval(k['ttfh_p90_minutes'])} | {_interval(k['ttc_p90_minutes'])} "
             f"| {_interval(k['occupancy'], True)} |"
         )
-    tables = {"sim-staffing.md": "\n".join(lines) + "\n"}
+    tables = {"staffing-table.txt": "\n".join(lines) + "\n"}
     policy = data["policy"]
     lines = [
         f"| KPI | with the rule | without it | difference ({len(policy['seeds'])} paired "
@@ -174,7 +175,7 @@ def render(data: dict[str, Any]) -> dict[str, str]:
             f"| {_interval({**row['other'], 'half_width': None}, percent)} "
             f"| {_interval(row['difference'], percent)} |"
         )
-    tables["sim-policy.md"] = "\n".join(lines) + "\n"
+    tables["policy-table.txt"] = "\n".join(lines) + "\n"
     erlang = data["erlang"]
     lines = [
         f"| agents | P(wait), Erlang C | P(wait), simulated | SL({erlang['threshold_seconds']:g} s)"
@@ -186,7 +187,7 @@ def render(data: dict[str, Any]) -> dict[str, str]:
             f"| {row['agents']} | {row['p_wait_formula']:.1%} | {_interval(row['p_wait'], True)} "
             f"| {row['service_level_formula']:.1%} | {_interval(row['service_level'], True)} |"
         )
-    tables["sim-erlang.md"] = "\n".join(lines) + "\n"
+    tables["erlang-table.txt"] = "\n".join(lines) + "\n"
     return tables
 
 
@@ -203,7 +204,7 @@ def _plain(value: Any) -> Any:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="tiny sizes (the tests' run)")
-    parser.add_argument("--out", type=Path, default=OUT, help="directory (docs/generated)")
+    parser.add_argument("--out", type=Path, default=OUT, help="directory (docs/images/simulation)")
     parser.add_argument("--workers", type=int, help="processes (default: one per core)")
     args = parser.parse_args(argv)
     raw, staffing = compute(QUICK if args.quick else FULL, args.workers)
@@ -212,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     (args.out / "simulation.json").write_text(json.dumps(data, indent=1) + "\n", "utf-8")
     for name, text in render(data).items():
         (args.out / name).write_text(text, "utf-8")
-    staffing_plot(staffing, args.out / "sim-staffing.png", goal=GOAL)
+    staffing_plot(staffing, args.out / "staffing.png", goal=GOAL)
     return 0
 
 

@@ -266,13 +266,13 @@ def test_the_figures_script_runs_and_renders_its_tables_from_its_data(tmp_path: 
     assert [row["p_wait_formula"] for row in erlang] == [
         erlang_c(c, 10.0) for c in simulation_figures.ERLANG_AGENTS
     ]
-    assert (tmp_path / "sim-staffing.png").read_bytes().startswith(b"\x89PNG")
+    assert (tmp_path / "staffing.png").read_bytes().startswith(b"\x89PNG")
 
 
 def test_the_committed_tables_are_the_committed_figures() -> None:
     from scripts import simulation_figures
 
-    generated = Path(__file__).resolve().parents[1] / "docs" / "generated"
+    generated = Path(__file__).resolve().parents[1] / "docs" / "images" / "simulation"
     data = json.loads((generated / "simulation.json").read_text("utf-8"))
     assert data["sizes"] == simulation_figures.FULL
     for name, text in simulation_figures.render(data).items():
