@@ -432,7 +432,15 @@ def rows_markdown(results: dict[str, Any]) -> str:
     """The table of the rows the Priority machine took (as :func:`main` writes it)."""
     prio = results["priority"]
     runs = prio["runs"]
+    failed_at = sorted(prio["examples_to_fail"])
     lines = [
+        f"Without its policy, {prio['failed_without_policy']} of {runs} runs of the machine "
+        f"failed (after {failed_at[0]} to {failed_at[-1]} examples, median "
+        f"{statistics.median(failed_at):g}); with it, {prio['passed_with_policy']} of {runs} "
+        f"passed, in {prio['steps']:,} steps, and its policy refused "
+        f"{prio['policy']['refused']:,} of the {prio['policy']['consulted']:,} commands it "
+        "was consulted on.",
+        "",
         f"| row of the lifecycle table | runs that took it (of {runs}) "
         "| share of examples that took it |",
         "|---|---|---|",
@@ -481,7 +489,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--priority-runs", type=int, default=20, help="runs of the Priority example each way"
     )
+    parser.add_argument(
+        "--tables", action="store_true", help="only rewrite the tables from the JSON"
+    )
     args = parser.parse_args(argv)
+    if args.tables:
+        write_tables(json.loads(RESULTS.read_text("utf-8")))
+        return
     rows = []
     for bug in BUGS:
         outcomes = [hunt(bug) for _ in range(args.runs)]
@@ -514,6 +528,11 @@ def main(argv: list[str] | None = None) -> None:
         "priority": priority,
     }
     RESULTS.write_text(json.dumps(results, indent=2) + "\n", "utf-8")
+    write_tables(results)
+
+
+def write_tables(results: dict[str, Any]) -> None:
+    """Write the two markdown tables of ``results`` and their copies in the page."""
     table = markdown(results)
     TABLE.write_text(table, "utf-8")
     rows_table = rows_markdown(results)
