@@ -167,3 +167,13 @@ def test_under_the_default_vocabulary_the_priority_policy_is_found_idle() -> Non
     message = str(failure.value)
     assert message.startswith("policy `high_priority_needs_disposition` refused nothing in ")
     assert "its condition may never hold under these strategies" in message
+
+
+def test_the_settings_and_the_profile_switch_off_the_deadline_and_the_speed_checks() -> None:
+    from email_fsm.testing.settings import PROFILE
+
+    speed = {HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large}
+    for chosen in (SETTINGS, settings.get_profile(PROFILE)):
+        assert chosen.deadline is None
+        assert set(chosen.suppress_health_check) == speed
+    assert PROFILE == "email-fsm"

@@ -6,7 +6,7 @@ machine, either can take longer than hypothesis' 200 ms deadline, and its first 
 longer than its ``too_slow`` health check allows, although nothing is wrong. The
 strategies use no filter that rejects much; the settings here switch off what remains.
 
-Three ways to use them:
+Two ways to use them:
 
 - decorate a test: ``@SETTINGS`` (before or after ``@given``), or
   ``@settings(SETTINGS, max_examples=500)`` to change a value;
@@ -16,8 +16,6 @@ Three ways to use them:
       import email_fsm.testing  # registers the profile
 
       settings.load_profile("email-fsm")
-
-- or with hypothesis' pytest option: ``pytest --hypothesis-profile=email-fsm``.
 
 ``EmailLifecycleMachine.TestCase`` needs none of them: like hypothesis' own state
 machine test cases, it runs with no deadline and no health check.
@@ -37,8 +35,8 @@ imported."""
 _HEALTH = [HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large]
 
 SETTINGS = _settings(deadline=None, suppress_health_check=_HEALTH)
-"""The current profile's settings without a deadline and without the health checks
-about the speed and size of the generated data (``too_slow``, ``filter_too_much``,
-``data_too_large``)."""
+"""The settings of the profile loaded when :mod:`email_fsm.testing` was first imported,
+without a deadline and without the health checks about the speed and size of the
+generated data (``too_slow``, ``filter_too_much``, ``data_too_large``)."""
 
 _settings.register_profile(PROFILE, deadline=None, suppress_health_check=_HEALTH)
