@@ -89,6 +89,8 @@ def markdown(results: dict[str, Any]) -> str:
         "",
         "Cores the sweep actually got (its workers' CPU time over its wall time): "
         f"{_spread(_cores(s, '1'))} on 1 worker, {_spread(_cores(s, '2'))} on 2 workers. "
+        f"In the repeat whose 2 workers got the most ({max(_cores(s, '2')):.2f} cores), the "
+        f"speed-up was {speedup[_cores(s, '2').index(max(_cores(s, '2')))]:.2f}{TIMES}. "
         f"The sweep's load average was {', '.join(f'{x:.1f}' for x in s['load_before'])} "
         f"before it and {', '.join(f'{x:.1f}' for x in s['load_after'])} after it, on "
         f"{meta['cpus']} CPUs.",
@@ -107,10 +109,11 @@ def plot(results: dict[str, Any], path: Path) -> None:
     emails = [e for e, _, _ in samples]
     figure = Figure(figsize=(7.0, 3.6), layout="constrained")
     axes = figure.add_subplot()
-    axes.plot(emails, [r / 2**20 for _, _, r in samples], color="tab:blue")
+    mib = [r / 2**20 for _, _, r in samples]
+    axes.plot(emails, mib, color="tab:blue")
     axes.set_xlabel("emails simulated")
     axes.set_ylabel("resident memory (MiB)", color="tab:blue")
-    axes.set_ylim(bottom=0)
+    axes.set_ylim(0, max(mib) * 1.5)
     axes.grid(True, alpha=0.3)
     cpu = axes.twinx()
     cpu.plot(emails, [c for _, c, _ in samples], color="tab:orange")

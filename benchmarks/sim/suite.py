@@ -40,7 +40,7 @@ class Settings:
     million_emails: int = 1_000_000
     sweep_reps: int = 8
     sweep_hours: float = 12.0
-    sweep_repeats: int = 3
+    sweep_repeats: int = 5
 
     @classmethod
     def quick(cls) -> Settings:
