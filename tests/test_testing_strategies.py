@@ -32,6 +32,7 @@ from email_fsm.testing import (
     AGENTS,
     QUEUES,
     Reached,
+    Vocabulary,
     check_ownership,
     create_requests,
     emails,
@@ -193,3 +194,87 @@ def test_the_former_names_still_import() -> None:
 
 def test_allowed_operations_are_operations() -> None:
     assert all(isinstance(op, Operation) for ops in ALLOWED.values() for op in ops)
+
+
+MINE = Vocabulary(
+    agents=("ann", "ben"),
+    queues=("front",),
+    user_data={"Priority": st.sampled_from(["high", "low"])},
+    replace_user_data=True,
+    other_user_data=False,
+    subjects=st.just("Subject S"),
+    addresses=st.just("me@example.org"),
+    dispositions=st.just("Done"),
+)
+
+
+def _priority_values(data: object) -> bool:
+    return isinstance(data, dict) and set(data) <= {"Priority", "DispositionCode", "Outcome"}
+
+
+@settings(max_examples=40)
+@given(reachable(vocabulary=MINE, max_steps=12), st.data())
+def test_the_users_vocabulary_flows_into_emails_and_requests(
+    reached: Reached, data: st.DataObject
+) -> None:
+    for email in reached.emails.values():
+        assert email.queue in ("front", "default")
+        assert email.owner in (None, "ann", "ben")
+        assert email.user_data.get("Priority", "high") in ("high", "low")
+        # A reply's subject is the original's after "Re: ".
+        assert (email.content.subject or "Subject S").removeprefix("Re: ") in ("", "Subject S")
+    email = reached.email
+    if email.holder is None:
+        return
+    body = data.draw(request_bodies(email, email.holder, vocabulary=MINE))
+    if "queueName" in body:
+        assert body["queueName"] == "front"
+    if "userUri" in body or "targetUri" in body:
+        target = str(body.get("userUri", body.get("targetUri")))
+        assert target.rsplit("/", 1)[-1] in ("ann", "ben")
+    if "userData" in body:
+        assert _priority_values(body["userData"]), body
+    if body["operationName"] == "SetDisposition":
+        assert body["disposition"] == "Done"
+    decision = handle_request(
+        reached.emails,
+        body,
+        actor=email.holder,
+        email_id=email.id,
+        new_email_id="NEW",
+        config=MINE.config,
+    )
+    assert isinstance(decision, Accepted), (body, decision)
+
+
+@given(user_data(vocabulary=MINE, min_size=1))
+def test_user_data_draws_only_the_users_keys_when_they_replace_the_defaults(
+    data: dict[str, object],
+) -> None:
+    assert set(data) == {"Priority"}
+    assert data["Priority"] in ("high", "low")
+
+
+@given(user_data(keys={"Tier": st.just("gold")}, max_size=6))
+def test_user_keys_join_the_defaults(data: dict[str, object]) -> None:
+    assert data.get("Tier", "gold") == "gold"
+    assert data.get("VIP", True) in (True, False)
+
+
+@settings(max_examples=20)
+@given(create_requests(vocabulary=MINE), scenarios(vocabulary=MINE, noise=False, max_steps=10))
+def test_create_requests_and_scenarios_draw_from_the_vocabulary(
+    body: dict[str, object], document: dict[str, object]
+) -> None:
+    assert body.get("queueName", "front") == "front"
+    assert _priority_values(body.get("userData", {}))
+    text = json.dumps(document)
+    assert "alice" not in text
+    assert "inbound" not in text
+
+
+def test_a_vocabulary_needs_two_agents_and_a_queue() -> None:
+    with pytest.raises(ValueError, match="two agents"):
+        Vocabulary(agents=("solo",))
+    with pytest.raises(ValueError, match="two agents"):
+        Vocabulary(queues=())

@@ -190,23 +190,28 @@ class _Pools:
 
     @property
     def subjects(self) -> st.SearchStrategy[str]:
-        return self.vocabulary.subjects or _realistic(_SUBJECTS)
+        mine = self.vocabulary.subjects
+        return _realistic(_SUBJECTS) if mine is None else mine
 
     @property
     def texts(self) -> st.SearchStrategy[str]:
-        return self.vocabulary.texts or _realistic(_TEXTS)
+        mine = self.vocabulary.texts
+        return _realistic(_TEXTS) if mine is None else mine
 
     @property
     def addresses(self) -> st.SearchStrategy[str]:
-        return self.vocabulary.addresses or _realistic(_ADDRESSES)
+        mine = self.vocabulary.addresses
+        return _realistic(_ADDRESSES) if mine is None else mine
 
     @property
     def dispositions(self) -> st.SearchStrategy[str]:
-        return self.vocabulary.dispositions or _realistic(_DISPOSITIONS)
+        mine = self.vocabulary.dispositions
+        return _realistic(_DISPOSITIONS) if mine is None else mine
 
     @property
     def comments(self) -> st.SearchStrategy[str]:
-        return self.vocabulary.comments or _realistic(_COMMENTS)
+        mine = self.vocabulary.comments
+        return _realistic(_COMMENTS) if mine is None else mine
 
     @property
     def user_data_keys(self) -> tuple[str, ...]:
