@@ -16,7 +16,7 @@ pip_install = PIP_CONSTRAINT="$(CURDIR)/requirements-dev.lock" $(1)/python -m pi
 	--quiet --disable-pip-version-check -c requirements-dev.lock
 
 .PHONY: demo test lint typecheck pytest test-3.13 pytest-3.13 clean lock docs diagrams \
-	fuzz mutation bench bench-server
+	fuzz mutation bench bench-server bench-sim sim-figures
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -113,6 +113,16 @@ bench: $(STAMP)
 # rewrites benchmarks/server/results.json, RESULTS.md and server.png.
 bench-server: $(STAMP)
 	$(BIN)/python -m benchmarks.server
+
+# The simulator's benchmarks (about 5 minutes): against a bare SimPy model, a million
+# emails on one core, a sweep on 1 and 2 processes; rewrites benchmarks/sim/results.json,
+# RESULTS.md and sim.png.
+bench-sim: $(STAMP)
+	$(BIN)/python -m benchmarks.sim
+
+# The figures and tables of docs/simulation.md (a few minutes).
+sim-figures: $(STAMP)
+	$(BIN)/python scripts/simulation_figures.py
 
 # Re-pin the development dependencies (run after changing pyproject.toml).
 # hatchling is installed first so that the build backend stays pinned.
