@@ -28,8 +28,8 @@ PAGES = [
 ]
 NEEDS_DOT = {"lifecycle.md"}  # draws an image with Graphviz
 RUN_ELSEWHERE = {
-    # Its examples are regions of examples/ and tests/ files: tests/test_example_vip.py
-    # runs them and checks the page against them.
+    # Its examples are regions of email_fsm/testing/examples.py and of tests/ files:
+    # tests/test_example_vip.py runs them and checks the page against them.
     "testing.md",
     # Its examples are sections of examples/ files that tests/test_example_loops.py runs,
     # and checks the page includes.
