@@ -4,6 +4,7 @@ must be what the report code writes from the committed results.json."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import os
@@ -16,6 +17,7 @@ from benchmarks.server.driver import LIFECYCLE, percentile
 from benchmarks.server.processes import cpu_seconds, rss_kib
 from benchmarks.server.report import markdown, plot, targets
 from benchmarks.server.suite import Settings, run
+from benchmarks.server.wire import Client
 
 HERE = Path(__file__).resolve().parent.parent / "benchmarks" / "server"
 
@@ -32,9 +34,17 @@ FIELDS = {
     "notifications_missing",
     "notifications_orphan",
     "arrivals",
+    "requests",
+    "requests_per_op",
     "server_cpu_s",
+    "driver_cpu_s",
     "server_cpu_per_op_us",
     "driver_cpu_per_op_us",
+    "server_cpu_per_request_us",
+    "server_cores",
+    "driver_cores",
+    "server_waiting",
+    "driver_waiting",
     "load",
 }
 
@@ -68,6 +78,11 @@ def test_every_window_has_its_fields_and_sane_values(tiny: dict[str, Any]) -> No
         assert 0 < window["http_p50_ms"] <= window["http_p99_ms"]
         assert window["server_cpu_per_op_us"] >= 0
         assert window["driver_cpu_per_op_us"] > 0
+        assert window["requests"] >= window["operations"]
+        assert window["server_cores"] >= 0
+        assert window["driver_cores"] > 0
+        # the compiled modules looked for in the server's memory map
+        assert set(per_agents["2"]["modules"]) == {"httptools", "uvloop"}
         if key == "memory":
             # Every operation answered with a referenceId got its notification, and no
             # notification was left without its request.
@@ -119,6 +134,49 @@ def test_the_report_and_the_plot(tiny: dict[str, Any], tmp_path: Path) -> None:
 def test_the_committed_results_md_is_what_the_report_writes() -> None:
     results = json.loads((HERE / "results.json").read_text())
     assert (HERE / "RESULTS.md").read_text() == markdown(results)
+
+
+def test_the_machine_names_the_stack(tiny: dict[str, Any]) -> None:
+    stack = tiny["meta"]["stack"]
+    assert {"server_http", "server_loop", "driver_loop", "driver_http"} <= set(stack)
+    assert "uvicorn `Config(http=" in markdown(tiny)
+
+
+def test_the_wire_client_reads_chunks_keeps_the_cookie_and_reconnects() -> None:
+    """A chunked answer with a cookie, then the server closes the idle connection: the
+    next request goes out again on a new one, with the cookie."""
+    seen: list[bytes] = []
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+        await reader.readexactly(length)
+        seen.append(head)
+        writer.write(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+            b"Set-Cookie: JSESSIONID=s1; Path=/\r\n\r\n"
+            b"3\r\n[1,\r\n2\r\n2]\r\n0\r\n\r\n"
+        )
+        await writer.drain()
+        writer.close()  # as uvicorn's keep-alive timeout does
+
+    async def main() -> None:
+        server = await asyncio.start_server(answer, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        client = Client(f"http://127.0.0.1:{port}")
+        first = await client.post("/a", b"{}")
+        await asyncio.sleep(0.05)
+        second = await client.post("/b", b"{}")
+        assert first.status == second.status == 200
+        assert first.json() == second.json() == [1, 2]
+        assert client.cookies == {"JSESSIONID": "s1"}
+        assert client.answered == 2
+        assert b"Cookie: JSESSIONID=s1" in seen[1]
+        await client.aclose()
+        server.close()
+        await server.wait_closed()
+
+    asyncio.run(main())
 
 
 def test_the_helpers() -> None:

@@ -55,6 +55,9 @@ def main(argv: list[str] | None = None) -> None:
         timeout_graceful_shutdown=GRACEFUL_SECONDS,
         ws="websockets-sansio",
         lifespan="on",
+        # uvicorn's defaults, as for the server: httptools and uvloop where installed
+        http="auto",
+        loop="auto",
     )
     uvicorn.Server(config).run()
 

@@ -1,7 +1,10 @@
 """The load driver: N agents, each logged in with a CometD long-poll, running lifecycles.
 
 One :class:`Fleet` per contender, all in the driver's event loop (a process of its own,
-apart from the servers). Against the server, each agent
+apart from the servers; uvloop's loop where it is installed), speaking HTTP/1.1 with
+keep-alive through :class:`~benchmarks.server.wire.Client` (a few tens of microseconds
+of the driver's CPU per request, where httpx took over a millisecond). Against the
+server, each agent
 
 1. logs in as a GWS desktop does: ``GET /api/v2/me`` (Basic credentials; the session
    cookie afterwards), a CometD handshake at ``/api/v2/notifications``, a subscription
@@ -30,38 +33,25 @@ and the notification share), with the CPU time of the server process and of the 
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import json
 import math
 import os
 import random
-import ssl
-import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
-
-from .processes import Process, cpu_seconds, rss_kib
+from .processes import Process, cpu_seconds, rss_kib, waited_seconds
+from .wire import Client
 
 __all__ = ["CAPACITY", "COMMENTS", "LIFECYCLE", "Fleet", "Window", "percentile"]
-
-# httpcore imports sniffio on every request (httpcore/_synchronization.py); where sniffio
-# is not installed, each failed import searches sys.path again, a quarter of a
-# millisecond of the driver's CPU per request here. Marked absent, it fails at once.
-if importlib.util.find_spec("sniffio") is None:
-    sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
 
 CAPACITY = 2
 """``--capacity``: the emails the router lets an agent hold (invited or owned)."""
 COMMENTS = 3
 """AddComment requests per lifecycle."""
 COMETD = "/api/v2/notifications"
-_JSON = {"content-type": "application/json"}
-_TIMEOUT = httpx.Timeout(90.0)
-"""Longer than the server's 30 s long-poll."""
 _DRAIN_S = 10.0
 
 
@@ -115,8 +105,15 @@ class Window:
     notifications_orphan: int
     """Notifications with a referenceId no answer had (0 unless something is wrong)."""
     arrivals: int
+    requests: int
+    """HTTP requests of the contender's agents answered in the window, of every kind
+    (operations, long-polls, Arrives)."""
     server_cpu_s: float
     driver_cpu_s: float
+    server_waited_s: float
+    """Time the server's threads were runnable but waited for a CPU (other processes
+    had it)."""
+    driver_waited_s: float
     load: float
 
     def summary(self) -> dict[str, Any]:
@@ -134,9 +131,17 @@ class Window:
             "notifications_missing": self.notifications_missing,
             "notifications_orphan": self.notifications_orphan,
             "arrivals": self.arrivals,
+            "requests": self.requests,
+            "requests_per_op": self.requests / ops,
             "server_cpu_s": self.server_cpu_s,
+            "driver_cpu_s": self.driver_cpu_s,
             "server_cpu_per_op_us": self.server_cpu_s / ops * 1e6,
             "driver_cpu_per_op_us": self.driver_cpu_s / ops * 1e6,
+            "server_cpu_per_request_us": self.server_cpu_s / max(self.requests, 1) * 1e6,
+            "server_cores": self.server_cpu_s / self.seconds,
+            "driver_cores": self.driver_cpu_s / self.seconds,
+            "server_waiting": self.server_waited_s / self.seconds,
+            "driver_waiting": self.driver_waited_s / self.seconds,
             "load": self.load,
         }
 
@@ -144,7 +149,7 @@ class Window:
 @dataclass(eq=False, slots=True)
 class _Agent:
     name: str
-    http: httpx.AsyncClient
+    http: Client
     client_id: str = ""
     invitations: asyncio.Queue[str] = field(default_factory=asyncio.Queue)
 
@@ -171,7 +176,6 @@ class Fleet:
         self.agents: list[_Agent] = []
         self.tasks: set[asyncio.Task[None]] = set()
         self.failure: BaseException | None = None
-        self._ssl = ssl.create_default_context()
         self.rss_before_kib = 0
         self.rss_after_kib = 0
         self.in_flight = 0
@@ -189,13 +193,11 @@ class Fleet:
         # referenceId -> received at: notified before the answer came
         self.early: dict[int, float] = {}
 
-    def _client(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(
-            base_url=self.process.url,
-            verify=self._ssl,
-            timeout=_TIMEOUT,
-            limits=httpx.Limits(max_connections=4, max_keepalive_connections=4),
-        )
+    def _client(self) -> Client:
+        return Client(self.process.url)
+
+    def _answered(self) -> int:
+        return sum(agent.http.answered for agent in self.agents)
 
     # ------------------------------------------------------------ set-up
 
@@ -231,8 +233,8 @@ class Fleet:
 
     async def _login(self, agent: _Agent) -> None:
         answer = await agent.http.get("/api/v2/me", auth=(agent.name, "secret"))
-        if answer.status_code != 200 or "JSESSIONID" not in agent.http.cookies:
-            raise DriverError(f"{agent.name}: GET /api/v2/me answered {answer.status_code}")
+        if answer.status != 200 or "JSESSIONID" not in agent.http.cookies:
+            raise DriverError(f"{agent.name}: GET /api/v2/me answered {answer.status}")
         shake = await self._cometd(
             agent,
             [
@@ -265,7 +267,7 @@ class Fleet:
         return {"channel": "/meta/connect", "connectionType": "long-polling", **self._id(agent)}
 
     async def _cometd(self, agent: _Agent, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        answer = await agent.http.post(COMETD, content=_body_list(messages), headers=_JSON)
+        answer = await agent.http.post(COMETD, _body_list(messages))
         replies: list[dict[str, Any]] = answer.json()
         for reply in replies:
             if reply.get("channel", "").startswith("/meta/") and not reply.get("successful"):
@@ -273,7 +275,7 @@ class Fleet:
         return replies
 
     async def _post(self, agent: _Agent, path: str, payload: dict[str, Any]) -> None:
-        answer = (await agent.http.post(path, content=_body(payload), headers=_JSON)).json()
+        answer = (await agent.http.post(path, _body(payload))).json()
         if answer.get("statusCode") != 0:
             raise DriverError(f"{agent.name}: {path} answered {answer}")
 
@@ -292,7 +294,7 @@ class Fleet:
     async def _poll(self, agent: _Agent) -> None:
         body = _body_list([self._connect(agent)])
         while not self.closed:
-            answer = await agent.http.post(COMETD, content=body, headers=_JSON)
+            answer = await agent.http.post(COMETD, body)
             received = time.perf_counter()
             for message in answer.json():
                 data = message.get("data")
@@ -323,7 +325,7 @@ class Fleet:
                 await self._operate(agent, path, body)
 
     async def _arrive(self, agent: _Agent) -> None:
-        answer = await agent.http.post("/sim/events", content=_ARRIVE, headers=_JSON)
+        answer = await agent.http.post("/sim/events", _ARRIVE)
         if answer.json().get("statusCode") != 0:
             raise DriverError(f"Arrive answered {answer.text}")
         if self.recording:
@@ -335,7 +337,7 @@ class Fleet:
         self.in_flight += 1
         sent = time.perf_counter()
         try:
-            response = await agent.http.post(path, content=body, headers=_JSON)
+            response = await agent.http.post(path, body)
         finally:
             self.in_flight -= 1
         answered = time.perf_counter()
@@ -385,9 +387,14 @@ class Fleet:
         self.awaiting = counted  # answered before the window: still to be matched
         self.recording = True
         started = time.perf_counter()
-        cpu, driver = cpu_seconds(pid), time.process_time()
+        me = os.getpid()
+        cpu, driver, answered = cpu_seconds(pid), time.process_time(), self._answered()
+        waited, waited_driver = waited_seconds(pid), waited_seconds(me)
         await asyncio.sleep(seconds)
         cpu, driver = cpu_seconds(pid) - cpu, time.process_time() - driver
+        answered = self._answered() - answered
+        waited = waited_seconds(pid) - waited
+        waited_driver = waited_seconds(me) - waited_driver
         ended = time.perf_counter()
         self.recording = False
         self.running.clear()
@@ -404,8 +411,11 @@ class Fleet:
             notifications_missing=self._missing(),
             notifications_orphan=len(self.early),
             arrivals=self.arrivals,
+            requests=answered,
             server_cpu_s=cpu,
             driver_cpu_s=driver,
+            server_waited_s=waited,
+            driver_waited_s=waited_driver,
             load=os.getloadavg()[0],
         )
 

@@ -26,8 +26,10 @@ __all__ = [
     "Process",
     "cpu_seconds",
     "free_port",
+    "native_modules",
     "rss_kib",
     "start",
+    "waited_seconds",
 ]
 
 HOST = "127.0.0.1"
@@ -164,3 +166,29 @@ def rss_kib(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+NATIVE = {"httptools": "/httptools/parser/", "uvloop": "/uvloop/"}
+"""The compiled modules looked for in a server's memory map: uvicorn's fast HTTP parser
+and event loop, which ``Config(http="auto", loop="auto")`` picks when importable."""
+
+
+def native_modules(pid: int) -> dict[str, bool]:
+    """Whether each of :data:`NATIVE` is loaded in the process (``/proc/<pid>/maps``)."""
+    maps = Path(f"/proc/{pid}/maps").read_text()
+    libraries = {line.rsplit(" ", 1)[-1] for line in maps.splitlines() if line.endswith(".so")}
+    return {name: any(part in library for library in libraries) for name, part in NATIVE.items()}
+
+
+def waited_seconds(pid: int) -> float:
+    """The time the process's threads spent runnable but waiting for a CPU, so far
+    (``/proc/<pid>/task/*/schedstat``; 0.0 where the kernel does not keep it)."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            fields = (task / "schedstat").read_text().split()
+        except OSError:  # the thread ended meanwhile, or no schedstat
+            continue
+        if len(fields) >= 2:
+            total += int(fields[1])
+    return total / 1e9

@@ -14,7 +14,7 @@ from typing import Any
 
 from .processes import CONTENDERS
 
-__all__ = ["TARGETS", "markdown", "plot", "targets"]
+__all__ = ["TARGETS", "findings", "markdown", "plot", "targets"]
 
 Results = dict[str, Any]
 
@@ -61,6 +61,14 @@ def _capacity(results: Results, key: str, agents: str) -> list[float]:
     ]
 
 
+def _rate(results: Results, key: str, agents: str, section: str = "load") -> list[float]:
+    """HTTP requests answered per second, of every kind, per repeat."""
+    entry = results.get(section, {}).get(key, {}).get(agents)
+    if entry is None:
+        return []
+    return [float(r.get("requests", 0)) / float(r["seconds"]) for r in entry["repeats"]]
+
+
 def _paired(ours: Sequence[float], base: Sequence[float]) -> list[float]:
     return [a / b for a, b in zip(ours, base, strict=True) if b > 0]
 
@@ -88,7 +96,11 @@ def _ratio_row(
         if not ratios:
             continue
         met = met and _median(ratios) >= floor
-        parts.append(f"{agents} agents {_span(ratios)} (per server CPU-second: {_span(capacity)})")
+        extra = f"per server CPU-second: {_span(capacity)}"
+        if not CONTENDERS[base].gws:
+            per_request = _paired(_rate(results, ours, agents), _rate(results, base, agents))
+            extra = f"per HTTP request: {_span(per_request)}; {extra}"
+        parts.append(f"{agents} agents {_span(ratios)} ({extra})")
     return (
         what,
         f"{floor:.0%} of the ops/s, or more, at every agent count",
@@ -155,6 +167,284 @@ def targets(results: Results) -> list[tuple[str, str, str, bool]]:
     return [row for row in rows if row is not None]
 
 
+def _med(results: Results, key: str, agents: str, name: str, section: str = "load") -> float:
+    return _median(_figures(results, key, agents, name, section))
+
+
+def _limit(results: Results) -> str | None:
+    """Which process is the limit: the driver's and the servers' CPU per second."""
+    rows = [
+        (key, agents, r)
+        for key, per_agents in results["load"].items()
+        for agents, entry in per_agents.items()
+        for r in entry["repeats"]
+        if "driver_cores" in r
+    ]
+    if not rows:
+        return None
+    driver = max(float(r["driver_cores"]) for _, _, r in rows)
+    server = max(float(r["server_cores"]) for _, _, r in rows)
+    gws = [r for key, _, r in rows if CONTENDERS[key].gws]
+    bare = [r for key, _, r in rows if not CONTENDERS[key].gws]
+    text = (
+        f"**Who is the limit.** The driver used at most {driver:.2f} CPU-second per second "
+        f"of a window, a server at most {server:.2f} (the machine has "
+        f"{results['meta']['cores']} cores)."
+    )
+    if gws:
+        d = _median([float(r["driver_cores"]) for r in gws])
+        s = _median([float(r["server_cores"]) for r in gws])
+        ratio = _median([float(r["server_cpu_s"]) / float(r["driver_cpu_s"]) for r in gws])
+        text += (
+            f" Against the server contenders, the median window had the driver at {d:.2f} and "
+            f"the server at {s:.2f}: the server spent {ratio:.1f} times the driver's CPU, so "
+            "the driver is not what limits them."
+        )
+    if bare:
+        d = _median([float(r["driver_cores"]) for r in bare])
+        s = _median([float(r["server_cores"]) for r in bare])
+        text += (
+            f" Against the bare endpoint, driver {d:.2f} and endpoint {s:.2f}: each answer "
+            "costs the driver nearly what it costs the endpoint, so its ops/s is a limit of "
+            "the two together on a shared machine, a floor for the endpoint's own."
+        )
+    if "server_waiting" in rows[0][2]:
+        waiting = _median([float(r["server_waiting"]) for _, _, r in rows])
+        busy = _median([float(r["server_cores"]) for _, _, r in rows])
+        load = _median([float(r["load"]) for _, _, r in rows])
+        text += (
+            f" No process had a core to itself: in the median window the server ran "
+            f"{busy:.2f} s per second and waited {waiting:.2f} s per second for a CPU "
+            f"(runnable, the CPU taken: `/proc/<pid>/task/*/schedstat`), at a load average "
+            f"of {load:.1f} on {results['meta']['cores']} cores; so the operations per "
+            "server CPU-second are the fairer comparison."
+        )
+    return text
+
+
+def _durable(results: Results, key: str, counts: Sequence[str]) -> str:
+    load = results["load"]
+    per = []
+    for agents in counts:
+        ops = _paired(
+            _figures(results, key, agents, "ops_per_s"),
+            _figures(results, "memory", agents, "ops_per_s"),
+        )
+        extra = _med(results, key, agents, "server_cpu_per_op_us") - _med(
+            results, "memory", agents, "server_cpu_per_op_us"
+        )
+        per.append((agents, _median(ops), extra))
+    worst = min(per, key=lambda row: row[1])
+    met = worst[1] >= TARGETS["durable"]
+    busy = ""
+    if "server_cores" in load[key][worst[0]]["repeats"][0]:
+        ours = _med(results, key, worst[0], "server_cores")
+        theirs = _med(results, "memory", worst[0], "server_cores")
+        busy = (
+            f" At {worst[0]} agents its server ran {ours:.2f} CPU-second per second "
+            f"against in-memory's {theirs:.2f} (its threads runnable and waiting for a "
+            f"CPU {_med(results, key, worst[0], 'server_waiting'):.2f} s per second, "
+            f"summed, in-memory's "
+            f"{_med(results, 'memory', worst[0], 'server_waiting'):.2f})"
+        )
+        n = worst[0]
+        if ours < 0.9 * theirs:
+            busy += (
+                ": not its CPU but its commits limit it, each waiting for the disk and "
+                "then for a CPU to wake the requests it holds"
+            )
+        else:
+            capacity = _paired(_capacity(results, key, n), _capacity(results, "memory", n))
+            busy += (
+                f": its CPU per operation limits it, {_median(capacity):.2f}{TIMES} the "
+                "operations per server CPU-second. It answers "
+                f"{_med(results, key, n, 'requests_per_op'):.2f} HTTP requests per operation "
+                f"against in-memory's {_med(results, 'memory', n, 'requests_per_op'):.2f} "
+                + (
+                    "(more long-poll answers, each carrying fewer notifications), "
+                    if _med(results, key, n, "requests_per_op")
+                    > _med(results, "memory", n, "requests_per_op")
+                    else ""
+                )
+                + "at "
+                f"{_med(results, key, n, 'server_cpu_per_request_us'):,.0f} µs of CPU per "
+                f"request against {_med(results, 'memory', n, 'server_cpu_per_request_us'):,.0f}"
+            )
+        fsync = results["meta"].get("fsync", {})
+        if key == "sqlite_full" and fsync:
+            busy += (
+                "; an fsync of a 4 KiB append took p50 "
+                + ", ".join(f"{v['p50_ms']:.1f}" for v in fsync.values())
+                + " ms, p99 "
+                + ", ".join(f"{v['p99_ms']:.1f}" for v in fsync.values())
+                + f" ms in the probes ({', '.join(fsync)})"
+            )
+        busy += "."
+    return (
+        f"- **{CONTENDERS[key].label} vs in-memory: {'met' if met else 'not met'}**, the "
+        f"lowest median ratio {worst[1]:.2f}{TIMES} at {worst[0]} agents (target "
+        f"{TARGETS['durable']:.2f}{TIMES}). Its server CPU per operation is "
+        + ", ".join(f"{extra:+,.0f} µs at {agents}" for agents, _, extra in per)
+        + " agents against in-memory (the SQLite writer thread's inserts and commits, "
+        "and the hand-off to it)"
+        + (
+            "; at synchronous full each commit also waits for the disk, batched by the "
+            "writer across the requests that wait meanwhile."
+            if key == "sqlite_full"
+            else "."
+        )
+        + busy
+    )
+
+
+def findings(results: Results) -> list[str]:
+    """Each target's verdict with the figures that explain it (from the results alone)."""
+    out: list[str] = ["", "### Why, target by target", ""]
+    load = results["load"]
+    counts = _agent_counts(results)
+    limit = _limit(results)
+    if limit:
+        out += [f"- {limit}"]
+    for key in ("sqlite_full", "sqlite_normal"):
+        if key in load and "memory" in load:
+            out.append(_durable(results, key, counts))
+    if "memory" in load and "bare" in load:
+        out.append(_memory_vs_bare(results, counts))
+    agents = str(TARGETS["notification_agents"])
+    ceiling = TARGETS["notification_p99_ms"]
+    for key in GWS:
+        saturated = _figures(results, key, agents, "notification_p99_ms")
+        if not saturated:
+            continue
+        rate = _med(results, key, agents, "ops_per_s")
+        cycle = int(agents) / rate * 1000 if rate else float("nan")
+        paced = _figures(results, key, agents, "notification_p99_ms", "paced")
+        text = (
+            f"- **notification p99, {CONTENDERS[key].label}, saturated: "
+            f"{'met' if _median(saturated) <= ceiling else 'not met'}** "
+            f"({_median(saturated):.1f} ms). Without pause each of the {agents} agents has "
+            f"a request under way at all times, so at {rate:,.0f} ops/s an agent's cycle is "
+            f"{agents} / {rate:,.0f} = {cycle:.1f} ms (Little's law): the answer to its "
+            f"request (HTTP p50 {_med(results, key, agents, 'http_p50_ms'):.1f} ms, p99 "
+            f"{_med(results, key, agents, 'http_p99_ms'):.1f} ms), the requests of the "
+            "others queued ahead of it, and between lifecycles the wait for its next "
+            "invitation; the notification comes through the long-poll after the decision "
+            f"(p50 {_med(results, key, agents, 'notification_p50_ms'):.1f} ms). Its p99 is "
+            "the tail of that queue of requests from agents that never pause."
+        )
+        if paced:
+            pmet = _median(paced) <= ceiling
+            text += (
+                f" **Paced: {'met' if pmet else 'not met'}** ({_median(paced):.1f} ms; per "
+                "repeat " + ", ".join(f"{v:.1f}" for v in paced) + " ms)."
+            )
+            if not pmet:
+                text += _stall(results, key, agents)
+        out.append(text)
+    if "replay" in results:
+        replay = results["replay"]
+        cpu = _median(_paired(replay["replay_cpu_s"], replay["fresh_cpu_s"]))
+        parts: dict[str, list[float]] = replay["parts"]
+        total = sum(_median(v) for v in parts.values()) or 1.0
+        decode = _median(parts.get("decode_s", [])) / total
+        out.append(
+            f"- **restart: {'met' if cpu <= TARGETS['replay'] else 'not met'}**, replay "
+            f"{cpu:.2f}{TIMES} the CPU of deciding fresh (target {TARGETS['replay']:.0f}"
+            f"{TIMES}); {decode:.0%} of a replay is decoding the events' JSON."
+        )
+    return out
+
+
+def _memory_vs_bare(results: Results, counts: Sequence[str]) -> str:
+    rows = []
+    met = True
+    for agents in counts:
+        ops = _median(
+            _paired(
+                _figures(results, "memory", agents, "ops_per_s"),
+                _figures(results, "bare", agents, "ops_per_s"),
+            )
+        )
+        met = met and ops >= TARGETS["memory_vs_bare"]
+        requests = _median(
+            _paired(_rate(results, "memory", agents), _rate(results, "bare", agents))
+        )
+        cpu = _median(
+            _paired(_capacity(results, "memory", agents), _capacity(results, "bare", agents))
+        )
+        rows.append((agents, ops, requests, cpu))
+    per_request_met = any(q >= TARGETS["memory_vs_bare"] for _, _, q, _ in rows)
+    runs = [r for agents in counts for r in results["load"]["memory"][agents]["repeats"]]
+    if not runs or "requests" not in runs[0]:
+        return f"- **in-memory vs the bare endpoint: {'met' if met else 'not met'}**."
+    per_op = _median([float(r["requests_per_op"]) for r in runs])
+    polls = _median(
+        [
+            (float(r["requests"]) - float(r["operations"]) - float(r["arrivals"]))
+            / max(float(r["operations"]), 1.0)
+            for r in runs
+        ]
+    )
+    arrivals = _median([float(r["arrivals"]) / max(float(r["operations"]), 1.0) for r in runs])
+    server = _median([float(r["server_cpu_per_request_us"]) for r in runs])
+    bare_runs = [r for agents in counts for r in results["load"]["bare"][agents]["repeats"]]
+    bare = _median([float(r["server_cpu_per_request_us"]) for r in bare_runs])
+    return (
+        f"- **in-memory vs the bare endpoint: {'met' if met else 'not met'}** (target "
+        f"{TARGETS['memory_vs_bare']:.2f}{TIMES} of the ops/s): "
+        + "; ".join(
+            f"{a} agents {o:.2f}{TIMES} the ops/s, {q:.2f}{TIMES} the HTTP requests per "
+            f"second, {c:.2f}{TIMES} the operations per server CPU-second"
+            for a, o, q, c in rows
+        )
+        + f". An agent operation is {per_op:.2f} HTTP requests to the server (the operation "
+        f"itself; {polls:.2f} long-poll answers, each followed by its re-connect, that bring "
+        f"the notification and, shared, the invitations; {arrivals:.2f} Arrive, one per "
+        "lifecycle of five operations), and one to the bare endpoint. Per request the "
+        f"server spends {server:,.0f} µs of CPU (median over every window) against the bare "
+        f"endpoint's {bare:,.0f} µs, the cost of uvicorn, httptools and Starlette that both "
+        f"pay: {server - bare:,.0f} µs a request, {server / bare if bare else float('nan'):.1f}"
+        f"{TIMES} the endpoint's, are the server's own work (the session cookie, the "
+        "request's JSON, deciding, the event's JSON row, the notification, the CometD "
+        "long-poll). "
+        + (
+            "So even per HTTP request the target is out of reach at these figures, and per "
+            "operation it is further by the requests an operation takes."
+            if not per_request_met
+            else "Per HTTP request the ratio reaches the target at "
+            + ", ".join(a for a, _, q, _ in rows if q >= TARGETS["memory_vs_bare"])
+            + " agents; per operation it is missed by the requests an operation takes."
+        )
+    )
+
+
+def _stall(results: Results, key: str, agents: str) -> str:
+    http = _figures(results, key, agents, "http_p99_ms", "paced")
+    cpu = _med(results, key, agents, "server_cpu_per_op_us", "paced")
+    text = f" Its HTTP p99 per repeat: {', '.join(f'{v:.1f}' for v in http)} ms"
+    other = "sqlite_normal" if key == "sqlite_full" else None
+    if other and _figures(results, other, agents, "http_p99_ms", "paced"):
+        text += (
+            f", against {_med(results, other, agents, 'http_p99_ms', 'paced'):.1f} ms for "
+            f"{CONTENDERS[other].label}, with about the same server CPU per operation "
+            f"({cpu:,.0f} µs against "
+            f"{_med(results, other, agents, 'server_cpu_per_op_us', 'paced'):,.0f} µs): "
+            "what differs is the wait for the disk at each commit"
+        )
+    fsync = results["meta"].get("fsync", {})
+    if fsync:
+        text += (
+            "; the file system's fsync of a 4 KiB append (50 probes, p50 / p99 / max): "
+            + "; ".join(
+                f"{when} {v['p50_ms']:.1f} / {v['p99_ms']:.1f} / {v['max_ms']:.1f} ms"
+                for when, v in fsync.items()
+            )
+            + ". A commit that waits that long holds every request that arrives meanwhile, "
+            "and their notifications with them"
+        )
+    return text + "."
+
+
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     lines.extend("| " + " | ".join(row) + " |" for row in rows)
@@ -185,6 +475,7 @@ def markdown(results: Results) -> str:
         f"{meta['platform']}; load average (1, 5, 15 min) {meta['load_start']} at the start, "
         f"{meta['load_end']} at the end",
         f"- {meta['python']}; {versions}",
+        *_stack_lines(results),
         f"- load: {', '.join(str(n) for n in settings['agents'])} agents; "
         f"{settings['repeats']} repeats, each a {settings['warmup_s']} s warm-up and a "
         f"{settings['window_s']} s window per contender, the contenders taking turns (each "
@@ -200,7 +491,9 @@ def markdown(results: Results) -> str:
         ("item", "target", "measured", "met"),
         [(i, t, m, "yes" if ok else "**no**") for i, t, m, ok in targets(results)],
     )
+    out += findings(results)
     out += _load_section(results, "load")
+    out += _cpu_section(results)
     out += _ratios_section(results)
     if results.get("paced"):
         out += _load_section(results, "paced")
@@ -319,8 +612,104 @@ def _ratios_section(results: Results) -> list[str]:
                 _figures(results, a, agents, "ops_per_s"), _figures(results, b, agents, "ops_per_s")
             )
             cpu = _paired(_capacity(results, a, agents), _capacity(results, b, agents))
-            rows.append([agents, f"{a} / {b}", _span(ops), _span(cpu)])
-    out += _table(("agents", "ratio", "ops/s", "ops per server CPU-second"), rows)
+            requests = _paired(_rate(results, a, agents), _rate(results, b, agents))
+            rows.append([agents, f"{a} / {b}", _span(ops), _span(requests), _span(cpu)])
+    out += _table(
+        ("agents", "ratio", "ops/s", "HTTP requests/s", "ops per server CPU-second"), rows
+    )
+    return out
+
+
+def _stack_lines(results: Results) -> list[str]:
+    meta = results["meta"]
+    stack = meta.get("stack")
+    if not stack:
+        return []
+    seen: dict[str, set[str]] = {}
+    for section in ("load", "paced"):
+        for key, per_agents in results.get(section, {}).items():
+            for entry in per_agents.values():
+                for name, loaded in entry.get("modules", {}).items():
+                    seen.setdefault(name, set()).add(
+                        "loaded" if loaded else f"**not loaded** in {key}"
+                    )
+    modules = "; ".join(f"{name} {', '.join(sorted(how))}" for name, how in seen.items())
+    lines = [
+        f'- servers and bare endpoint: uvicorn `Config(http="auto", loop="auto")` picks '
+        f"`{stack['server_http']}` and `{stack['server_loop']}`",
+    ]
+    if modules:
+        lines[0] += f"; in every server process's memory map: {modules}"
+    lines.append(f"- driver: one process, {stack['driver_http']}, {stack['driver_loop']} loop")
+    return lines
+
+
+def _cpu_section(results: Results, section: str = "load") -> list[str]:
+    out = [
+        "",
+        "## Driver and server CPU",
+        "",
+        "Who is the limit: the CPU each process spent in the window, per agent operation,",
+        "per HTTP request of the server, and per second of the window (1.00: one core",
+        "busy all the time; the machine has "
+        f"{results['meta']['cores']}). *HTTP requests/op*: every request the",
+        "contender answered in the window (operations, long-polls, Arrives) per operation,",
+        "split into the operation itself (1), the long-poll answers (each followed by its",
+        "re-connect) and the Arrive requests.",
+        "",
+    ]
+    rows: list[list[str]] = []
+    for key, per_agents in results[section].items():
+        for agents in sorted(per_agents, key=int):
+            runs = per_agents[agents]["repeats"]
+            if not runs or "requests" not in runs[0]:
+                continue
+
+            def fig(name: str, key: str = key, agents: str = agents) -> list[float]:
+                return _figures(results, key, agents, name, section)
+
+            ops = [max(float(r["operations"]), 1.0) for r in runs]
+            polls = [
+                (float(r["requests"]) - float(r["operations"]) - float(r["arrivals"])) / n
+                for r, n in zip(runs, ops, strict=True)
+            ]
+            arrivals = [float(r["arrivals"]) / n for r, n in zip(runs, ops, strict=True)]
+            driver_per_request = [
+                float(r["driver_cpu_s"]) / max(float(r["requests"]), 1.0) * 1e6 for r in runs
+            ]
+            rows.append(
+                [
+                    key,
+                    agents,
+                    _cell(fig("requests_per_op"), 2),
+                    f"{_median(polls):.2f}" if CONTENDERS[key].gws else "—",
+                    f"{_median(arrivals):.2f}" if CONTENDERS[key].gws else "—",
+                    _cell(fig("server_cpu_per_op_us"), 0),
+                    _cell(fig("server_cpu_per_request_us"), 0),
+                    _cell(fig("driver_cpu_per_op_us"), 0),
+                    f"{_median(driver_per_request):,.0f}",
+                    _cell(fig("server_cores"), 2),
+                    _cell(fig("driver_cores"), 2),
+                ]
+            )
+    if not rows:
+        return []
+    out += _table(
+        (
+            "contender",
+            "agents",
+            "HTTP requests/op",
+            "of which long-poll answers",
+            "of which Arrives",
+            "server CPU/op, µs",
+            "server CPU/request, µs",
+            "driver CPU/op, µs",
+            "driver CPU/request, µs",
+            "server CPU-s per s",
+            "driver CPU-s per s",
+        ),
+        rows,
+    )
     return out
 
 

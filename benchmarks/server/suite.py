@@ -21,13 +21,13 @@ import platform
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from .driver import CAPACITY, COMMENTS, LIFECYCLE, Fleet
-from .processes import CONTENDERS, Process, start
+from .driver import CAPACITY, COMMENTS, LIFECYCLE, Fleet, percentile
+from .processes import CONTENDERS, Process, native_modules, start
 from .replay import measure as measure_replay
 
 __all__ = ["Settings", "load_section", "machine", "paced_section", "run"]
@@ -66,19 +66,31 @@ def _print(message: str) -> None:
     print(message, flush=True)
 
 
+def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's loop for the driver where it is installed (asyncio's own otherwise)."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
+
+
+def _run(work: Coroutine[Any, Any, Results]) -> Results:
+    with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+        return runner.run(work)
+
+
 def load_section(settings: Settings, log: Log = _print) -> Results:
     """The load section: per contender, per agent count, the memory and one window per
     repeat (``repeats`` lists, index r being repeat r)."""
-    return asyncio.run(
-        _load(settings, log, settings.agents, settings.contenders, settings.repeats, 0.0)
-    )
+    return _run(_load(settings, log, settings.agents, settings.contenders, settings.repeats, 0.0))
 
 
 def paced_section(settings: Settings, log: Log = _print) -> Results:
     """As the load section, at ``paced_agents`` agents who think between requests, for
     the server contenders only."""
     contenders = tuple(key for key in settings.contenders if CONTENDERS[key].gws)
-    return asyncio.run(
+    return _run(
         _load(
             settings,
             log,
@@ -111,7 +123,7 @@ async def _load(
                 fleet = Fleet(processes[key], agents, think_s=think_s)
                 await fleet.connect()
                 fleets[key] = fleet
-                entry: Results = {"repeats": []}
+                entry: Results = {"repeats": [], "modules": native_modules(processes[key].pid)}
                 if fleet.gws:
                     grown = fleet.rss_after_kib - fleet.rss_before_kib
                     entry["memory"] = {
@@ -134,10 +146,7 @@ async def _load(
                         f"{key} {summary['ops_per_s']:,.0f} ops/s"
                         f" p99 {summary['http_p99_ms']:.1f} ms"
                     )
-                log(
-                    f"{agents} agents, repeat {repeat + 1}/{settings.repeats}: "
-                    + "; ".join(figures)
-                )
+                log(f"{agents} agents{paced}, repeat {repeat + 1}/{repeats}: " + "; ".join(figures))
         finally:
             for fleet in fleets.values():
                 await fleet.close()
@@ -159,7 +168,7 @@ def machine() -> Results:
         pass
     ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     versions = {}
-    for name in ("email-fsm", "starlette", "uvicorn", "h11", "httpx", "pydantic"):
+    for name in ("email-fsm", "starlette", "uvicorn", "httptools", "uvloop", "h11", "pydantic"):
         try:
             versions[name] = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:
@@ -171,6 +180,48 @@ def machine() -> Results:
         "platform": platform.platform(),
         "python": f"{platform.python_implementation()} {platform.python_version()}",
         "versions": versions,
+        "stack": stack(),
+    }
+
+
+def stack() -> dict[str, str]:
+    """What uvicorn's ``Config(http="auto", loop="auto")`` (the servers' settings) picks
+    here, and the driver's loop and HTTP client."""
+    from uvicorn.loops.auto import auto_loop_factory
+    from uvicorn.protocols.http.auto import AutoHTTPProtocol
+
+    factory = auto_loop_factory()
+    loop = f"{getattr(factory, '__module__', '?')}.{getattr(factory, '__qualname__', factory)}"
+    driver = _loop_factory()
+    return {
+        "server_http": f"{AutoHTTPProtocol.__module__}.{AutoHTTPProtocol.__qualname__}",
+        "server_loop": loop,
+        "driver_loop": "uvloop" if driver is not None else "asyncio",
+        "driver_http": "benchmarks.server.wire.Client (HTTP/1.1 keep-alive on asyncio streams)",
+    }
+
+
+def fsync_probe(count: int = 50, pause_s: float = 0.01) -> Results:
+    """How long the temporary directory's file system takes to make a small append
+    durable: ``count`` times a 4 KiB write and ``os.fsync``, ``pause_s`` apart (what
+    SQLite's synchronous full waits for at each commit), in milliseconds."""
+    times: list[float] = []
+    with (
+        tempfile.TemporaryDirectory(prefix="email-fsm-fsync-") as directory,
+        open(Path(directory) / "probe", "wb") as file,
+    ):
+        for _ in range(count):
+            file.write(b"x" * 4096)
+            file.flush()
+            started = time.perf_counter()
+            os.fsync(file.fileno())
+            times.append((time.perf_counter() - started) * 1000)
+            time.sleep(pause_s)
+    return {
+        "count": count,
+        "p50_ms": percentile(times, 0.5),
+        "p99_ms": percentile(times, 0.99),
+        "max_ms": max(times),
     }
 
 
@@ -196,10 +247,17 @@ def run(
     }
     log(f"load average {meta['load_start']}")
     results: Results = {"meta": meta}
+    fsync = meta["fsync"] = {"start": fsync_probe()}
     if "load" in sections:
         results["load"] = load_section(settings, log)
     if "paced" in sections:
+        fsync["before paced"] = fsync_probe()
         results["paced"] = paced_section(settings, log)
+    fsync["end"] = fsync_probe()
+    probes = (
+        f"{key} {v['p50_ms']:.1f} {v['p99_ms']:.1f} {v['max_ms']:.1f}" for key, v in fsync.items()
+    )
+    log("fsync of 4 KiB, ms (p50, p99, max): " + "; ".join(probes))
     if "replay" in sections:
         log(f"replay: {settings.replay_emails:,} emails, {settings.replay_repeats} repeats")
         results["replay"] = measure_replay(settings.replay_emails, settings.replay_repeats, log=log)
