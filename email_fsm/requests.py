@@ -451,8 +451,12 @@ def _refusal(error: ValidationError, body: Mapping[Any, Any], tag: str) -> _BadR
 
 def _segments(uri: str, what: str) -> list[str]:
     """The path segments of an ``http(s)`` URI with a host and a last segment, at least
-    two of them; else refused with 10."""
-    parts = urlsplit(uri)
+    two of them; else refused with 10 (a bracketed host that is no IP address, as in
+    GWS's own sample ``http://[host]/api/v2/users/<id>``, too: ``urlsplit`` raises)."""
+    try:
+        parts = urlsplit(uri)
+    except ValueError:
+        raise _invalid(f"{what} {uri[:200]!r} is not a valid URI") from None
     segments = parts.path.rstrip("/").split("/")
     if (
         parts.scheme not in ("http", "https")

@@ -443,11 +443,14 @@ def _problems(error: ValidationError) -> list[str]:
 def load_scenario(path: str | Path) -> Scenario:
     """Read a scenario from a ``.toml`` or ``.json`` file.
 
-    Raises :class:`ScenarioError` for a file that is not valid TOML or JSON, or whose
-    scenario is wrong; ``OSError`` when it cannot be read.
+    Raises :class:`ScenarioError` for a file that is not valid TOML or JSON (not UTF-8
+    text included), or whose scenario is wrong; ``OSError`` when it cannot be read.
     """
     path = Path(path)
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise ScenarioError([f"{path.name}: not UTF-8 text: {error}"]) from None
     data: Mapping[str, Any]
     if path.suffix.lower() == ".toml":
         try:
