@@ -274,7 +274,9 @@ def _error_text(error: ValidationError, *, tagged: bool) -> str:
     # A tagged union puts the tag ("Arrive") first in the location: leave it out.
     loc = first["loc"][1:] if tagged and len(first["loc"]) > 1 else first["loc"]
     where = ".".join(str(part) for part in loc)
-    return f"{where}: {first['msg']}" if where else first["msg"]
+    text = f"{where}: {first['msg']}" if where else first["msg"]
+    # A key or a tag from the file may hold a line break: the message stays on one line.
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _parse_step(index: int, raw: object) -> Step:

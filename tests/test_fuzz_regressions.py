@@ -24,6 +24,8 @@ from email_fsm import (
     handle_request,
     parse_request,
 )
+from email_fsm.scenario import ScenarioError as ReplayScenarioError
+from email_fsm.scenario import load_scenario as load_replay_scenario
 from email_fsm.server import ServerSettings, create_app
 from email_fsm.sim.scenario import ScenarioError, load_scenario
 
@@ -129,3 +131,33 @@ def test_a_scenario_file_that_is_not_utf8_is_a_scenario_error(tmp_path: Path, su
     (problem,) = raised.value.problems
     assert problem.startswith(f"scenario{suffix}: not UTF-8 text: ")
     assert "0xff in position 400" in problem
+
+
+# fuzz.scenario: a step's unknown key (or an event tag) holding a line break was echoed
+# as it is, and the ScenarioError, which `email-fsm replay` prints as one line
+# ("email-fsm: ..."), ran over two. The input the fuzzer found is kept as a file.
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "fuzz"
+
+
+def test_the_fuzzers_scenario_with_a_line_break_in_a_key_is_refused_on_one_line() -> None:
+    text = (FIXTURES / "scenario-key-with-line-break.json").read_bytes()
+    with pytest.raises(ReplayScenarioError) as raised:
+        load_replay_scenario(text)
+    assert str(raised.value) == "step 4: refer\\nceId: Extra inputs are not permitted"
+
+
+@pytest.mark.parametrize(
+    ("step", "message"),
+    [
+        ({"agent": "a", "request": {}, "x\r\ny": 1}, "step 0: x\\r\\ny: Extra inputs"),
+        ({"event": "Arr\nive"}, "step 0: Input tag 'Arr\\nive' found using 'event'"),
+        ({"event": "Offer", "emailId": "E1", "agent": "a", "\u2028": 0}, "step 0: \\u2028: "),
+    ],
+)
+def test_a_scenario_error_quoting_the_file_stays_on_one_line(
+    step: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ReplayScenarioError) as raised:
+        load_replay_scenario(json.dumps({"steps": [step]}))
+    assert str(raised.value).startswith(message)
+    assert str(raised.value).isprintable()
