@@ -88,7 +88,7 @@ fuzz: $(STAMP)
 	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest -p no:cacheprovider tests/test_fuzz.py tests/test_differential.py
 
 # Coverage-guided fuzzing (atheris) of every boundary where outside bytes enter, each
-# target for a million executions, two at a time (about 20 minutes on two cores; a
+# target for a million executions, two at a time (about 12 minutes on two cores; a
 # crash's input is kept in fuzz/work/<target>/): rewrites fuzz/results.json and
 # fuzz/RESULTS.md. fuzz/README.md describes the targets and their oracles.
 fuzz-deep: $(STAMP)
