@@ -165,6 +165,23 @@ def fuzzed_json(provider: atheris.FuzzedDataProvider, depth: int = 0) -> Any:
     return value
 
 
+def tagged_body(mode: int, payload: bytes, tag: str, names: list[str]) -> object:
+    """The payload as a request body: bytes (mode 0), text (1), the JSON value it
+    encodes or the bytes when it is not JSON (2), or (3) the seed of an object whose
+    ``tag`` is one of ``names``, with fuzzed keys beside it."""
+    if mode == 0:
+        return payload
+    if mode == 1:
+        return payload.decode("utf-8", "surrogateescape")
+    if mode == 2:
+        ok, value = decoded_json(payload)
+        return value if ok else payload
+    provider = atheris.FuzzedDataProvider(payload)
+    body = fuzzed_json(provider, depth=2)
+    body = body if isinstance(body, dict) else {}
+    return {tag: provider.PickValueInList(names), **body}
+
+
 def main(target: str, test_one_input: Callable[[bytes], None]) -> None:
     """Fuzz ``test_one_input`` with the command line's libFuzzer arguments.
 

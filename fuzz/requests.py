@@ -13,11 +13,9 @@ from __future__ import annotations
 import json
 import sys
 
-import atheris  # type: ignore[import-untyped]  # no stubs, no py.typed
-
 from email_fsm import AgentCommand, Config, Refused, StatusCode, handle_request, parse_request
 from email_fsm.codec import CodecError, decision_from_json, decision_to_json
-from fuzz.common import decoded_json, fuzzed_json, header, main, phase_emails
+from fuzz.common import header, main, phase_emails, tagged_body
 
 EMAILS = phase_emails()
 IDS = [*sorted(EMAILS), "missing", ""]
@@ -31,19 +29,7 @@ OPERATIONS = [
 
 
 def _body(mode: int, payload: bytes) -> object:
-    """The payload as bytes, as text, as the JSON value it encodes (the bytes when it is
-    not JSON), or as the seed of an object naming an operation, with fuzzed parameters."""
-    if mode == 0:
-        return payload
-    if mode == 1:
-        return payload.decode("utf-8", "surrogateescape")
-    if mode == 2:
-        ok, value = decoded_json(payload)
-        return value if ok else payload
-    provider = atheris.FuzzedDataProvider(payload)
-    body = fuzzed_json(provider, depth=2)
-    body = body if isinstance(body, dict) else {}
-    return {"operationName": provider.PickValueInList(OPERATIONS), **body}
+    return tagged_body(mode, payload, "operationName", OPERATIONS)
 
 
 def test_one_input(data: bytes) -> None:

@@ -9,28 +9,16 @@ from __future__ import annotations
 import json
 import sys
 
-import atheris  # type: ignore[import-untyped]  # no stubs, no py.typed
-
 from email_fsm import Refused, StatusCode
 from email_fsm.requests import parse_system_event
 from email_fsm.scenario import scenario_document
-from fuzz.common import decoded_json, fuzzed_json, header, main
+from fuzz.common import header, main, tagged_body
 
 EVENTS = ["Arrive", "Offer", "Revoke"]
 
 
 def _body(mode: int, payload: bytes) -> object:
-    if mode == 0:
-        return payload
-    if mode == 1:
-        return payload.decode("utf-8", "surrogateescape")
-    if mode == 2:
-        ok, value = decoded_json(payload)
-        return value if ok else payload
-    provider = atheris.FuzzedDataProvider(payload)
-    body = fuzzed_json(provider, depth=2)
-    body = body if isinstance(body, dict) else {}
-    return {"event": provider.PickValueInList(EVENTS), **body}
+    return tagged_body(mode, payload, "event", EVENTS)
 
 
 def test_one_input(data: bytes) -> None:
