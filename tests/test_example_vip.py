@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import Phase as Stage
 from hypothesis import strategies as st
 
+from benchmarks.planted_bugs import default_settings
 from email_fsm import Accept, Accepted, Arrive, Complete, ContactCenter, Offer, Phase, Transfer
 from email_fsm.testing import SETTINGS, EmailLifecycleMachine, Reached, reachable
 from email_fsm.testing.examples import (
@@ -61,21 +62,6 @@ def test_docs_code_blocks_are_the_tested_code() -> None:
     assert {(path, name) for path, name, _ in blocks} == every
 
 
-def _default_generation(*, derandomize: bool = False) -> settings:
-    """Hypothesis' default settings for a state machine (100 examples of up to 50
-    steps, random seeds), without the example database and without shrinking: a
-    failure is found before it is shrunk."""
-    return settings(
-        max_examples=100,
-        stateful_step_count=50,
-        deadline=None,
-        derandomize=derandomize,
-        database=None,
-        phases=[Stage.explicit, Stage.generate],
-        suppress_health_check=list(HealthCheck),
-    )
-
-
 class PriorityWithoutPolicy(PriorityMachine):
     policies = ()  # type: ignore[assignment]
 
@@ -90,7 +76,7 @@ def test_without_the_policy_the_invariant_fails_every_time(
 ) -> None:
     for _ in range(20):
         with pytest.raises(AssertionError) as failure:
-            machine.run(settings=_default_generation())
+            machine.run(settings=default_settings())
         message = str(failure.value)
         assert (
             "without a disposition" in message
@@ -100,7 +86,7 @@ def test_without_the_policy_the_invariant_fails_every_time(
 
 
 def test_with_the_policy_the_priority_machine_passes_at_the_default_settings() -> None:
-    PriorityMachine.run(settings=_default_generation())
+    PriorityMachine.run(settings=default_settings())
     (count,) = PriorityMachine.statistics().policies
     assert count.name == "high_priority_needs_disposition"
     assert count.refused > 0
