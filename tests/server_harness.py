@@ -26,6 +26,7 @@ from pathlib import Path
 from types import TracebackType
 
 import httpx
+from starlette.applications import Starlette
 
 from email_fsm.server import ServerSettings
 from email_fsm.server.run import uvicorn_server
@@ -42,10 +43,15 @@ def free_port() -> int:
 
 
 @contextlib.asynccontextmanager
-async def serving(settings: ServerSettings | None = None) -> AsyncIterator[str]:
-    """Serve ``settings``' server in this loop; yields its base URL (``http://host:port``)."""
+async def serving_app(
+    settings: ServerSettings | None = None,
+) -> AsyncIterator[tuple[str, Starlette]]:
+    """Serve ``settings``' server in this loop; yields its base URL (``http://host:port``)
+    and its application (``app.state.service``, ``app.state.hub``)."""
     port = free_port()
     server = uvicorn_server(settings or ServerSettings(), host=HOST, port=port)
+    app = server.config.app
+    assert isinstance(app, Starlette)
     task = asyncio.create_task(server.serve())
     while not server.started:
         if task.done():
@@ -53,10 +59,17 @@ async def serving(settings: ServerSettings | None = None) -> AsyncIterator[str]:
             raise RuntimeError("the server stopped before it started")
         await asyncio.sleep(0.01)
     try:
-        yield f"http://{HOST}:{port}"
+        yield f"http://{HOST}:{port}", app
     finally:
         server.should_exit = True
         await asyncio.wait_for(task, 10)
+
+
+@contextlib.asynccontextmanager
+async def serving(settings: ServerSettings | None = None) -> AsyncIterator[str]:
+    """Serve ``settings``' server in this loop; yields its base URL (``http://host:port``)."""
+    async with serving_app(settings) as (url, _):
+        yield url
 
 
 class ThreadedServer:

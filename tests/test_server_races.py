@@ -6,43 +6,22 @@ state the live server had."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import random
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
-from server_harness import HOST, free_port
-from starlette.applications import Starlette
+from server_harness import serving_app
 
 from email_fsm import Email, Phase
 from email_fsm.email import email_from_json
 from email_fsm.server import RoutingSettings, ServerSettings, SQLiteLog
-from email_fsm.server.run import uvicorn_server
 from email_fsm.server.service import ContactCenterService
 from email_fsm.testing.machine import check_ownership
 
 ROUNDS = 25
-
-
-@contextlib.asynccontextmanager
-async def _serving(settings: ServerSettings) -> AsyncIterator[tuple[str, Starlette]]:
-    """The server of ``settings`` in this loop: its base URL and its application."""
-    port = free_port()
-    server = uvicorn_server(settings, host=HOST, port=port)
-    app = server.config.app
-    assert isinstance(app, Starlette)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        assert not task.done(), "the server stopped before it started"
-        await asyncio.sleep(0.01)
-    try:
-        yield f"http://{HOST}:{port}", app
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, 10)
 
 
 def _settings(path: Path) -> ServerSettings:
@@ -101,7 +80,7 @@ class _Desk:
 
 async def _replayed(path: Path) -> dict[str, Email]:
     """The emails a server restarted on the log at ``path`` has."""
-    async with _serving(_settings(path)) as (url, _):
+    async with serving_app(_settings(path)) as (url, _):
         desk = _Desk(url)
         try:
             return await desk.emails()
@@ -129,7 +108,7 @@ def _exactly_one_wins(
 
     async def main() -> dict[str, Email]:
         nonlocal conflicts
-        async with _serving(_settings(path)) as (url, app):
+        async with serving_app(_settings(path)) as (url, app):
             service = app.state.service
             assert isinstance(service, ContactCenterService)
             desk = _Desk(url)
@@ -212,7 +191,7 @@ def test_one_agents_concurrent_changes_are_all_kept(tmp_path: Path) -> None:
     path = tmp_path / "events.sqlite"
 
     async def main() -> tuple[dict[str, Email], int]:
-        async with _serving(_settings(path)) as (url, app):
+        async with serving_app(_settings(path)) as (url, app):
             service = app.state.service
             assert isinstance(service, ContactCenterService)
             desk = _Desk(url)
@@ -265,7 +244,7 @@ def test_reply_against_complete_keeps_log_and_state_together(tmp_path: Path) -> 
     path = tmp_path / "events.sqlite"
 
     async def main() -> dict[str, Email]:
-        async with _serving(_settings(path)) as (url, _):
+        async with serving_app(_settings(path)) as (url, _):
             desk = _Desk(url)
             try:
                 for n in range(ROUNDS):
@@ -307,7 +286,7 @@ def test_accept_against_the_invitation_timeout(tmp_path: Path) -> None:
     outcomes: dict[int, int] = {}
 
     async def main() -> dict[str, Email]:
-        async with _serving(settings) as (url, app):
+        async with serving_app(settings) as (url, app):
             service = app.state.service
             assert isinstance(service, ContactCenterService)
             desk = _Desk(url)
@@ -347,7 +326,7 @@ def test_an_arrival_the_server_names_against_one_naming_the_same_id(tmp_path: Pa
     path = tmp_path / "events.sqlite"
 
     async def main() -> None:
-        async with _serving(_settings(path)) as (url, _):
+        async with serving_app(_settings(path)) as (url, _):
             desk = _Desk(url)
             try:
                 last = 0

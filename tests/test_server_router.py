@@ -4,15 +4,13 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import httpx
-from server_harness import HOST, free_port
-from starlette.applications import Starlette
+from server_harness import serving_app
 
 from email_fsm import Accept, Arrive, Complete, Email, Offer, Phase, Reject, Transfer
 from email_fsm.codec import events_from_jsonl
@@ -25,7 +23,6 @@ from email_fsm.server import (
     SQLiteLog,
 )
 from email_fsm.server.eventlog import EventLog, MemoryLog, Row
-from email_fsm.server.run import uvicorn_server
 from email_fsm.store import EmailStore
 
 
@@ -286,23 +283,6 @@ def test_a_restart_rearms_the_timeouts_of_open_invitations(tmp_path: Path) -> No
     assert [e.email_id for e in events if isinstance(e, InvitationRevoked)] == ids[:2]
 
 
-@contextlib.asynccontextmanager
-async def _serving(settings: ServerSettings) -> AsyncIterator[tuple[str, Starlette]]:
-    port = free_port()
-    server = uvicorn_server(settings, host=HOST, port=port)
-    app = server.config.app
-    assert isinstance(app, Starlette)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        assert not task.done(), "the server stopped before it started"
-        await asyncio.sleep(0.01)
-    try:
-        yield f"http://{HOST}:{port}", app
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, 10)
-
-
 def test_sessions_through_http_drive_the_router() -> None:
     """POST /api/v2/me StartContactCenterSession with the email channel: the agent's
     GET /api/v2/me/emails lists the email offered; after EndContactCenterSession and a
@@ -310,7 +290,7 @@ def test_sessions_through_http_drive_the_router() -> None:
 
     async def main() -> None:
         settings = ServerSettings(routing=RoutingSettings(offer_timeout=None))
-        async with _serving(settings) as (url, app):
+        async with serving_app(settings) as (url, app):
             service = app.state.service
             async with httpx.AsyncClient(base_url=url, auth=("a", "x"), timeout=10) as a:
                 for _ in range(2):

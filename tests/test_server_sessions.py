@@ -5,21 +5,19 @@ leave nothing behind, and a shutdown answers the connects it holds."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import signal
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from server_harness import HOST, free_port, kill, spawn, wait_ready
+from server_harness import HOST, free_port, kill, serving_app, spawn, wait_ready
 from starlette.applications import Starlette
 
 from email_fsm.server import RoutingSettings, ServerSettings
 from email_fsm.server.bayeux import Hub
-from email_fsm.server.run import uvicorn_server
 from email_fsm.vocabulary import CHANNEL
 
 COMETD = "/api/v2/notifications"
@@ -28,24 +26,6 @@ HANDSHAKE = {
     "version": "1.0",
     "supportedConnectionTypes": ["long-polling"],
 }
-
-
-@contextlib.asynccontextmanager
-async def _serving(settings: ServerSettings) -> AsyncIterator[tuple[str, Starlette]]:
-    """The server of ``settings`` in this loop: its base URL and its application."""
-    port = free_port()
-    server = uvicorn_server(settings, host=HOST, port=port)
-    app = server.config.app
-    assert isinstance(app, Starlette)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        assert not task.done(), "the server stopped before it started"
-        await asyncio.sleep(0.01)
-    try:
-        yield f"http://{HOST}:{port}", app
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, 10)
 
 
 def _settings(**overrides: Any) -> ServerSettings:
@@ -106,7 +86,7 @@ async def _sim(client: httpx.AsyncClient, body: dict[str, Any]) -> dict[str, Any
 
 def _run(body: Callable[[str, Starlette], Awaitable[None]], settings: ServerSettings) -> None:
     async def main() -> None:
-        async with _serving(settings) as (url, app):
+        async with serving_app(settings) as (url, app):
             await body(url, app)
 
     asyncio.run(main())
