@@ -26,6 +26,7 @@ from typing import Any
 
 import httpx
 import pytest
+from builders import COMPOSING_CAPS, PROCESSING_CAPS
 from server_harness import HOST, ThreadedServer, free_port
 from starlette.applications import Starlette
 
@@ -41,31 +42,10 @@ FIRST_SUBJECT = "Where is my order?"
 SECOND_SUBJECT = "Change my address"
 REPLY_BODY = "It left the warehouse today."
 
-# The capability lists of docs/spec.md, section 4, in GWS's order.
+# The capability lists of docs/spec.md, section 4, in GWS's order (tests/builders.py).
 INVITED = ["Accept", "Reject"]
-PROCESSING = [
-    "Reply",
-    "ReplyAll",
-    "Transfer",
-    "AddComment",
-    "AttachUserData",
-    "UpdateUserData",
-    "DeleteUserData",
-    "SetDisposition",
-    "SetInFocus",
-    "Complete",
-]
-COMPOSING = [
-    "Cancel",
-    "Send",
-    "AddComment",
-    "AttachUserData",
-    "UpdateUserData",
-    "DeleteUserData",
-    "SetDisposition",
-    "SetInFocus",
-    "Transfer",
-]
+PROCESSING = PROCESSING_CAPS
+COMPOSING = COMPOSING_CAPS
 NONE: list[str] = []
 
 Record = dict[str, Any]
