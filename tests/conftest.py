@@ -4,19 +4,20 @@
 ``make fuzz``. Select another with the ``HYPOTHESIS_PROFILE`` environment variable.
 
 A test that needs a program pip cannot install is marked ``@pytest.mark.needs("dot")``:
-it runs where the program is on ``PATH`` and is reported as skipped, with the reason,
-where it is not. With ``EMAIL_FSM_NO_SKIPS=1`` (as CI runs the suite) every skip is a
-failure instead, so CI runs every test.
+it runs where the program is on ``PATH`` (or where Debian puts it: tests/programs.py)
+and is reported as skipped, with the reason, where it is not. With
+``EMAIL_FSM_NO_SKIPS=1`` (as CI runs the suite) every skip is a failure instead, so CI
+runs every test.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Generator
 
 import pytest
 from hypothesis import HealthCheck, settings
+from programs import PROGRAMS, find_program
 
 settings.register_profile(
     "default",
@@ -32,13 +33,6 @@ settings.register_profile(
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
-PROGRAMS = {
-    "dot": "Graphviz's `dot` program (Debian/Ubuntu: apt-get install graphviz)",
-    "curl": "curl (Debian/Ubuntu: apt-get install curl)",
-    "node": "Node.js 18 or later (Debian/Ubuntu: apt-get install nodejs npm)",
-    "npm": "npm, Node.js's package manager (Debian/Ubuntu: apt-get install npm)",
-}
-"""The outside programs tests may need, and how to get each."""
 
 NO_SKIPS = os.environ.get("EMAIL_FSM_NO_SKIPS", "") not in ("", "0")
 
@@ -54,7 +48,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         (program,) = marker.args
         if program not in PROGRAMS:
             raise pytest.UsageError(f"unknown program {program!r}: add it to PROGRAMS")
-        if shutil.which(program) is None:
+        if find_program(program) is None:
             pytest.skip(f"needs {PROGRAMS[program]}, which is not installed")
 
 
