@@ -249,6 +249,15 @@ def _serve_arguments(parser: argparse.ArgumentParser) -> None:
         "--no-websocket", action="store_true", help="offer CometD over long-polling only"
     )
     parser.add_argument("--quiet", action="store_true", help="no line per request")
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="emails arrive and two bots work them; agents alice, bob, carol "
+        "(password: the name) unless --agents/--open; store memory unless --store",
+    )
+    parser.add_argument(
+        "--no-inspector", action="store_true", help="do not serve the live inspector (/inspector)"
+    )
 
 
 def _simulator_arguments(parser: argparse.ArgumentParser) -> None:

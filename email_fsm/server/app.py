@@ -9,6 +9,8 @@ Routes (``docs/server.md`` describes each):
 - ``POST /api/v2/me/emails`` (Create), ``POST /api/v2/me/emails/{id}`` (every operation)
 - ``POST /api/v2/notifications[/{handshake,connect,...}]`` and a WebSocket there: CometD
 - ``POST /sim/events`` (Arrive, Offer, Revoke), ``GET /sim/emails``: the contact center's side
+- ``GET /desktop`` (an agent desktop in the browser), ``/static/...`` (its files),
+  ``GET /inspector[/state,/feed,/emails/{id}]`` (:mod:`email_fsm.server.inspector`)
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
@@ -40,7 +43,10 @@ from ..views import view
 from ..vocabulary import HOLDER_VIEWS, StatusCode
 from .auth import Directory, Session, Sessions, basic_credentials
 from .bayeux import BayeuxError, Hub, Reply
+from .demo import Demo, DemoSettings
 from .eventlog import EventLog, LogClosedError, MemoryLog
+from .inspector import STATIC, Inspector, page
+from .inspector import routes as inspector_routes
 from .service import SERVER_UNAVAILABLE, ContactCenterService, Router, RoutingSettings
 
 __all__ = ["ServerSettings", "create_app"]
@@ -80,6 +86,11 @@ class ServerSettings:
     """Offer CometD's ``websocket`` transport (besides ``long-polling``)."""
     sim_api: bool = True
     """Serve the contact-center API under ``/sim``."""
+    inspector: bool = True
+    """Serve the live inspector under ``/inspector`` (to loopback clients only;
+    ``--no-inspector`` turns it off)."""
+    demo: DemoSettings | None = None
+    """Run the demo's arrivals and bots (``--demo``, :mod:`email_fsm.server.demo`)."""
 
 
 def websocket_available(settings: ServerSettings) -> bool:
@@ -132,6 +143,7 @@ class _Server:
         )
         self.sessions = Sessions()
         self.limit = settings.config.limits.max_body_bytes
+        self.inspector = Inspector(self.service) if settings.inspector else None
 
     # ------------------------------------------------------------ life
 
@@ -142,10 +154,17 @@ class _Server:
             "replayed %d events: %d emails", self.service.replayed, len(self.service.store.emails)
         )
         sweeper = asyncio.create_task(self._sweep())
+        demo = Demo(self.service, self.settings.demo) if self.settings.demo else None
+        if demo is not None:
+            demo.start()
         try:
             yield
         finally:
             sweeper.cancel()
+            if demo is not None:
+                await demo.stop()
+            if self.inspector is not None:
+                self.inspector.close()
             await self.service.stop()
 
     async def _sweep(self) -> None:
@@ -488,6 +507,11 @@ class _AccessLog:
             )
 
 
+async def _desktop(request: Request) -> Response:
+    """The agent desktop page (``static/desktop.html``)."""
+    return page("desktop.html")
+
+
 def create_app(settings: ServerSettings | None = None) -> Starlette:
     """The ASGI application of a GWS-compatible server (see the module's documentation).
 
@@ -497,7 +521,7 @@ def create_app(settings: ServerSettings | None = None) -> Starlette:
     """
     server = _Server(settings or ServerSettings())
     notifications = "/api/v2/notifications"
-    routes = [
+    routes: list[BaseRoute] = [
         Route("/api/v2/me", server.get_me, methods=["GET"]),
         Route("/api/v2/me", server.post_me, methods=["POST"]),
         Route("/api/v2/me/emails", server.list_emails, methods=["GET"]),
@@ -516,8 +540,15 @@ def create_app(settings: ServerSettings | None = None) -> Starlette:
             Route("/sim/events", server.sim_event, methods=["POST"]),
             Route("/sim/emails", server.sim_emails, methods=["GET"]),
         ]
+    routes += [
+        Route("/desktop", _desktop, methods=["GET"]),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+    ]
+    if server.inspector is not None:
+        routes += inspector_routes(server.inspector)
     app = Starlette(routes=routes, lifespan=server.lifespan)
     app.state.service = server.service
+    app.state.inspector = server.inspector
     app.state.hub = server.hub
     app.state.server = server
     app.add_middleware(_AccessLog)

@@ -21,6 +21,7 @@ from ..config import Config
 from .app import ServerSettings, create_app, websocket_available
 from .auth import Directory
 from .bayeux import Hub
+from .demo import DEFAULT_STORE, DemoSettings
 from .eventlog import LogInUseError, SQLiteLog, open_log
 from .service import RoutingSettings
 
@@ -32,15 +33,20 @@ GRACEFUL_SECONDS = 3
 
 def settings_from(arguments: argparse.Namespace) -> ServerSettings:
     """The server settings of parsed ``serve`` options (``ValueError`` for a bad one)."""
+    demo = DemoSettings() if getattr(arguments, "demo", False) else None
     if arguments.agents:
         directory = Directory.from_file(Path(arguments.agents))
     elif arguments.open:
         directory = Directory.open()
+    elif demo is not None:
+        directory = demo.directory()
     else:
         raise ValueError("give --agents FILE, or --open to accept any agent")
     if arguments.capacity < 1:
         raise ValueError("--capacity must be at least 1")
     base_url = arguments.base_url or f"http://{arguments.host}:{arguments.port}"
+    if demo is not None and arguments.store == DEFAULT_STORE:
+        arguments.store = "memory"  # a demo starts afresh and leaves no file behind
     log = open_log(arguments.store, synchronous=arguments.synchronous)
     if isinstance(log, SQLiteLog):
         try:
@@ -59,6 +65,8 @@ def settings_from(arguments: argparse.Namespace) -> ServerSettings:
             enabled=not arguments.no_router,
         ),
         websocket=not arguments.no_websocket,
+        inspector=not getattr(arguments, "no_inspector", False),
+        demo=demo,
     )
 
 
@@ -72,6 +80,9 @@ class UvicornServer(uvicorn.Server):
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         self.hub.close()
+        inspector = getattr(getattr(self.config.app, "state", None), "inspector", None)
+        if inspector is not None:
+            inspector.close()  # its event streams end now too
         await super().shutdown(sockets)
 
 
@@ -109,4 +120,6 @@ def serve(settings: ServerSettings, *, host: str, port: int, quiet: bool = False
         file=sys.stderr,
         flush=True,
     )
+    if settings.demo is not None:
+        print(settings.demo.banner(f"http://{host}:{port}"), file=sys.stderr, flush=True)
     server.run()

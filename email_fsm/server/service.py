@@ -41,6 +41,7 @@ from .eventlog import EventLog, LogClosedError, MemoryLog, rows_of
 
 __all__ = [
     "ContactCenterService",
+    "Observation",
     "OldestFirstRouter",
     "Router",
     "RoutingSettings",
@@ -108,6 +109,25 @@ class OldestFirstRouter:
         return offers
 
 
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """One request the service decided, for its :attr:`ContactCenterService.observers`
+    (the inspector): called after each stored decision and each refusal."""
+
+    time: float
+    """When it was decided (seconds since the epoch)."""
+    agent: str | None
+    """The agent who asked; None for a system event (Arrive, Offer, Revoke)."""
+    request: object
+    """The agent's request body (bytes, as posted) or the system event's command."""
+    email_id: str | None
+    """The email of the request's URL (``/api/v2/me/emails/{id}``), or the command's."""
+    decision: Decision
+    """What the model decided: the events and notifications, or the refusal."""
+    answer: Answer
+    """The GWS answer (``statusCode``, ``statusMessage`` or ``referenceId``)."""
+
+
 class ContactCenterService:
     """The emails, their log, the agents' CometD sessions and the router, in one asyncio
     loop (see the module's documentation)."""
@@ -144,6 +164,9 @@ class ContactCenterService:
         """How many events :meth:`start` replayed."""
         self.conflicts = 0
         """How many decisions were decided again after a conflict."""
+        self.observers: list[Callable[[Observation], None]] = []
+        """Called with every decided request (:class:`Observation`); one that raises is
+        logged and does not change the answer."""
 
     # ------------------------------------------------------------------ life
 
@@ -213,14 +236,37 @@ class ContactCenterService:
         if isinstance(decision, Accepted):
             if decision.ignored:
                 log.info("%s: parameters ignored: %s", agent, ", ".join(decision.ignored))
-            return {"statusCode": 0, "referenceId": reference}
-        return decision.response()
+            answer: Answer = {"statusCode": 0, "referenceId": reference}
+        else:
+            answer = decision.response()
+        self._observe(agent, body, email_id, decision, answer)
+        return answer
 
     async def system(self, command: Command) -> Decision:
         """A system event (Arrive, Offer, Revoke), decided and stored as any request."""
-        return await self._settle(
+        decision = await self._settle(
             lambda: decide(self.store.emails, command, config=self.config, policies=self.policies)
         )
+        answer = {"statusCode": 0} if isinstance(decision, Accepted) else decision.response()
+        self._observe(None, command, getattr(command, "email_id", None), decision, answer)
+        return decision
+
+    def _observe(
+        self,
+        agent: str | None,
+        request: object,
+        email_id: str | None,
+        decision: Decision,
+        answer: Answer,
+    ) -> None:
+        if not self.observers:
+            return
+        observation = Observation(time.time(), agent, request, email_id, decision, answer)
+        for observer in tuple(self.observers):
+            try:
+                observer(observation)
+            except Exception:
+                log.exception("an observer failed on %s", observation.answer)
 
     async def _settle(self, decide_now: Callable[[], Decision]) -> Decision:
         """Decide, append, store and deliver; decide again after a conflict."""
