@@ -12,11 +12,22 @@ request body by :func:`email_fsm.parse_request`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import ClassVar, TypeAlias
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, ClassVar, TypeAlias
 
-from .email import UserData
+import msgspec
+from msgspec import field
+
 from .vocabulary import Operation, SystemEvent
+
+if TYPE_CHECKING:
+    from .email import UserData
+else:
+    # A Struct's signature evaluates its annotations (hypothesis' ``builds`` reads it);
+    # :data:`email_fsm.email.UserData` names pydantic's JsonValue, which ``import
+    # email_fsm`` does not load. At run time the commands' userData hint is this one;
+    # the type checker sees UserData.
+    UserData = Mapping[str, object]
 
 __all__ = [
     "Accept",
@@ -47,8 +58,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class EmailFields:
+class EmailFields(msgspec.Struct, frozen=True, kw_only=True):
     """The content fields an agent may save on a draft; ``None`` means "not given"."""
 
     subject: str | None = None
@@ -62,11 +72,10 @@ class EmailFields:
 
     def is_empty(self) -> bool:
         """True when no field is given."""
-        return all(getattr(self, name) is None for name in self.__slots__)
+        return all(getattr(self, name) is None for name in self.__struct_fields__)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class _AgentCommand:
+class _AgentCommand(msgspec.Struct, frozen=True, kw_only=True):
     actor: str
     """The agent performing the operation."""
     email_id: str
@@ -75,23 +84,20 @@ class _AgentCommand:
     """Echoed as ``referenceId`` in the notifications to the actor."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Accept(_AgentCommand):
+class Accept(_AgentCommand, frozen=True, kw_only=True):
     """Accept an invitation: the invitee becomes the owner."""
 
     operation: ClassVar[Operation] = Operation.ACCEPT
     save_lar: bool | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Reject(_AgentCommand):
+class Reject(_AgentCommand, frozen=True, kw_only=True):
     """Reject an invitation: the email goes back to its last queue."""
 
     operation: ClassVar[Operation] = Operation.REJECT
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Transfer(_AgentCommand):
+class Transfer(_AgentCommand, frozen=True, kw_only=True):
     """Transfer to an agent (``agent``) or to a queue (``queue``): exactly one."""
 
     operation: ClassVar[Operation] = Operation.TRANSFER
@@ -99,8 +105,7 @@ class Transfer(_AgentCommand):
     queue: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Complete(_AgentCommand):
+class Complete(_AgentCommand, frozen=True, kw_only=True):
     """Complete an inbound email; with ``queue``, send it there for more processing."""
 
     operation: ClassVar[Operation] = Operation.COMPLETE
@@ -108,8 +113,7 @@ class Complete(_AgentCommand):
     save_lar: bool | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class _ReplyCommand(_AgentCommand):
+class _ReplyCommand(_AgentCommand, frozen=True, kw_only=True):
     new_email_id: str
     """The id of the reply the command creates."""
     queue: str | None = None
@@ -123,8 +127,7 @@ class _ReplyCommand(_AgentCommand):
     indent_character: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Reply(_ReplyCommand):
+class Reply(_ReplyCommand, frozen=True, kw_only=True):
     """Create an outbound reply to the sender of an inbound email.
 
     What the reply contains: ``docs/spec.md``, "Reply content".
@@ -133,15 +136,13 @@ class Reply(_ReplyCommand):
     operation: ClassVar[Operation] = Operation.REPLY
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ReplyAll(_ReplyCommand):
+class ReplyAll(_ReplyCommand, frozen=True, kw_only=True):
     """As :class:`Reply`, and the reply's ``cc`` is the original's ``cc``."""
 
     operation: ClassVar[Operation] = Operation.REPLY_ALL
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Create(_AgentCommand):
+class Create(_AgentCommand, frozen=True, kw_only=True):
     """Create a new outbound email, owned by the actor, with id ``email_id``."""
 
     operation: ClassVar[Operation] = Operation.CREATE
@@ -150,16 +151,14 @@ class Create(_AgentCommand):
     user_data: UserData = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Save(_AgentCommand):
+class Save(_AgentCommand, frozen=True, kw_only=True):
     """Replace the given content fields of a draft."""
 
     operation: ClassVar[Operation] = Operation.SAVE
     fields: EmailFields
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Send(_AgentCommand):
+class Send(_AgentCommand, frozen=True, kw_only=True):
     """Send a draft through ``queue``, saving ``fields`` first when given."""
 
     operation: ClassVar[Operation] = Operation.SEND
@@ -168,15 +167,13 @@ class Send(_AgentCommand):
     save_lar: bool | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Cancel(_AgentCommand):
+class Cancel(_AgentCommand, frozen=True, kw_only=True):
     """Discard a draft."""
 
     operation: ClassVar[Operation] = Operation.CANCEL
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class AddAttachment(_AgentCommand):
+class AddAttachment(_AgentCommand, frozen=True, kw_only=True):
     """Attach the document ``document_id`` to a draft."""
 
     operation: ClassVar[Operation] = Operation.ADD_ATTACHMENT
@@ -186,40 +183,35 @@ class AddAttachment(_AgentCommand):
     mime: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RemoveAttachment(_AgentCommand):
+class RemoveAttachment(_AgentCommand, frozen=True, kw_only=True):
     """Remove the attachment ``document_id`` from a draft."""
 
     operation: ClassVar[Operation] = Operation.REMOVE_ATTACHMENT
     document_id: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class AttachUserData(_AgentCommand):
+class AttachUserData(_AgentCommand, frozen=True, kw_only=True):
     """Add userData pairs; a key already present gets the new value."""
 
     operation: ClassVar[Operation] = Operation.ATTACH_USER_DATA
     user_data: UserData
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class UpdateUserData(_AgentCommand):
+class UpdateUserData(_AgentCommand, frozen=True, kw_only=True):
     """Set userData values; keys not present are added."""
 
     operation: ClassVar[Operation] = Operation.UPDATE_USER_DATA
     user_data: UserData
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class DeleteUserData(_AgentCommand):
+class DeleteUserData(_AgentCommand, frozen=True, kw_only=True):
     """Remove userData keys; absent keys are ignored."""
 
     operation: ClassVar[Operation] = Operation.DELETE_USER_DATA
     keys: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SetDisposition(_AgentCommand):
+class SetDisposition(_AgentCommand, frozen=True, kw_only=True):
     """Set ``userData[key] := disposition`` (``key`` defaults to the configured one)."""
 
     operation: ClassVar[Operation] = Operation.SET_DISPOSITION
@@ -227,23 +219,20 @@ class SetDisposition(_AgentCommand):
     key: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class AddComment(_AgentCommand):
+class AddComment(_AgentCommand, frozen=True, kw_only=True):
     """Set the email's comment."""
 
     operation: ClassVar[Operation] = Operation.ADD_COMMENT
     comment: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SetInFocus(_AgentCommand):
+class SetInFocus(_AgentCommand, frozen=True, kw_only=True):
     """Bring the email into focus on the agent's desktop: recorded, changes nothing."""
 
     operation: ClassVar[Operation] = Operation.SET_IN_FOCUS
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Arrive:
+class Arrive(msgspec.Struct, frozen=True, kw_only=True):
     """An inbound email arrives in ``queue`` (system event)."""
 
     operation: ClassVar[SystemEvent] = SystemEvent.ARRIVE
@@ -261,8 +250,7 @@ class Arrive:
     user_data: UserData = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Offer:
+class Offer(msgspec.Struct, frozen=True, kw_only=True):
     """Routing offers a queued email to ``agent`` (system event)."""
 
     operation: ClassVar[SystemEvent] = SystemEvent.OFFER
@@ -270,8 +258,7 @@ class Offer:
     agent: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Revoke:
+class Revoke(msgspec.Struct, frozen=True, kw_only=True):
     """An invitation is withdrawn; the email goes back to its last queue (system event)."""
 
     operation: ClassVar[SystemEvent] = SystemEvent.REVOKE

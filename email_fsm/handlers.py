@@ -298,7 +298,7 @@ def _handle_create(email: Email | None, c: Create, row: Row, config: Config) -> 
 
 def _saved(content: Content, fields: EmailFields) -> Content:
     changes: dict[str, Any] = {}
-    for name in EmailFields.__slots__:
+    for name in EmailFields.__struct_fields__:
         value = getattr(fields, name)
         if value is not None:
             changes[name] = normalized(value) if isinstance(value, tuple) else value

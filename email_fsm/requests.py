@@ -28,7 +28,6 @@ import difflib
 import functools
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import fields as dataclass_fields
 from dataclasses import replace
 from types import MappingProxyType
 from typing import Annotated, Any, Literal, NamedTuple, get_args
@@ -95,7 +94,7 @@ class _EmailObject(_Body):
 
     def fields(self) -> EmailFields:
         values: dict[str, Any] = {}
-        for name in EmailFields.__slots__:
+        for name in EmailFields.__struct_fields__:
             value = getattr(self, gws_attribute(name))
             values[name] = tuple(value) if isinstance(value, list) else value
         return EmailFields(**values)
@@ -282,9 +281,7 @@ _EVENT_ADAPTER: TypeAdapter[Any] = TypeAdapter(
 )
 
 _ARRIVE_CONTENT = tuple(
-    name
-    for name in CONTENT_FIELDS
-    if name in {f.name for f in dataclass_fields(Arrive)} and name != "received_date"
+    name for name in CONTENT_FIELDS if name in Arrive.__struct_fields__ and name != "received_date"
 )
 """The content fields an Arrive body carries in its ``email`` object."""
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import is_dataclass
 from typing import Any
+
+import msgspec
 
 from email_fsm import (
     Accept,
@@ -140,7 +141,7 @@ def assert_refused(
     """Run a typed ``command`` (or a raw GWS request body) and check it is refused with ``code`` and
     that nothing changed: every email, the bystander included."""
     before = dict(c.emails)
-    if is_dataclass(command):
+    if isinstance(command, msgspec.Struct):
         decision = c.execute(command)  # type: ignore[arg-type]
     else:  # a raw GWS request body
         decision = c.request(request.pop("agent", "a"), command, **request)

@@ -17,15 +17,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import importlib.util
 import json
 import logging
+import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
 from starlette.applications import Starlette
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
@@ -126,7 +127,9 @@ class _Server:
     def __init__(self, settings: ServerSettings) -> None:
         self.settings = settings
         types = ["websocket", "long-polling"] if websocket_available(settings) else ["long-polling"]
-        self.hub = Hub(
+        # A log several processes share makes the hub and the HTTP sessions shared too.
+        make_hub = getattr(settings.log, "make_hub", Hub)
+        self.hub: Hub = make_hub(
             timeout_ms=settings.connect_timeout_ms,
             max_interval_ms=settings.session_timeout_ms,
             max_queue=settings.max_queue,
@@ -141,7 +144,10 @@ class _Server:
             routing=settings.routing,
             router=settings.router,
         )
-        self.sessions = Sessions()
+        make_sessions = getattr(settings.log, "make_sessions", None)
+        self.sessions: Sessions = (
+            make_sessions(settings.directory) if make_sessions is not None else Sessions()
+        )
         self.limit = settings.config.limits.max_body_bytes
         self.inspector = Inspector(self.service) if settings.inspector else None
 
@@ -251,6 +257,7 @@ class _Server:
             agent = session.agent
             user = agent.me(self.settings.config.base_url)
             wanted = {s.strip() for s in request.query_params.get("subresources", "").split(",")}
+            await self.service.refresh_sessions()
             channels = self.service.routable.get(agent.user_name, frozenset())
             if wanted & {"*", "channels"}:
                 user["channels"] = [
@@ -281,10 +288,10 @@ class _Server:
                     return _refusal(
                         int(StatusCode.INVALID_VALUE), "channels must be an array of channel names"
                     )
-                self.service.start_session(agent, channels)
+                await self.service.open_session(agent, channels)
                 return _json({"statusCode": 0})
             if name == "EndContactCenterSession":
-                self.service.end_session(agent)
+                await self.service.close_session(agent)
                 return _json({"statusCode": 0})
             if name is None:
                 return _refusal(int(StatusCode.MISSING_PARAMETER), "operationName is required")
@@ -308,6 +315,7 @@ class _Server:
         async def handle(session: Session, _: bytes | None) -> Response:
             agent = session.agent.user_name
             config = self.settings.config
+            await self.service.sync()
             held = [e for e in self._held(agent) if view(e, agent, config=config) is not None]
             if request.query_params.get("fields"):
                 return _json(
@@ -321,6 +329,7 @@ class _Server:
         email_id = request.path_params["id"]
 
         async def handle(session: Session, _: bytes | None) -> Response:
+            await self.service.sync()
             email = self.service.store.emails.get(email_id)
             seen = (
                 view(email, session.agent.user_name, config=self.settings.config)
@@ -441,7 +450,7 @@ class _Server:
                 and decision.code is StatusCode.ALREADY_EXISTS
             ):
                 # An Arrive naming the id the server chose took it meanwhile: choose again.
-                command = dataclasses.replace(command, email_id=self.service.new_id("E"))
+                command = msgspec.structs.replace(command, email_id=self.service.new_id("E"))
                 decision = await self.service.system(command)
         except LogClosedError:
             return _json(SERVER_UNAVAILABLE, 503)
@@ -453,12 +462,32 @@ class _Server:
         return _json(answer)
 
     async def sim_emails(self, request: Request) -> Response:
+        try:
+            await self.service.sync()
+            await self.service.refresh_sessions()
+        except LogClosedError:
+            return _json(SERVER_UNAVAILABLE, 503)
         emails = [json.loads(email_to_json(e)) for e in self.service.store.emails.values()]
         return _json(
             {
                 "statusCode": 0,
                 "emails": emails,
                 "routable": {a: sorted(c) for a, c in self.service.routable.items()},
+            }
+        )
+
+
+    async def sim_status(self, request: Request) -> Response:
+        """This process: its id, whether it routes now, what it has done."""
+        service = self.service
+        return _json(
+            {
+                "statusCode": 0,
+                "pid": os.getpid(),
+                "router": service.routes_here and service.routing.enabled,
+                "emails": len(service.store.emails),
+                "conflicts": service.conflicts,
+                "caughtUp": service.caught_up,
             }
         )
 
@@ -539,6 +568,7 @@ def create_app(settings: ServerSettings | None = None) -> Starlette:
         routes += [
             Route("/sim/events", server.sim_event, methods=["POST"]),
             Route("/sim/emails", server.sim_emails, methods=["GET"]),
+            Route("/sim/status", server.sim_status, methods=["GET"]),
         ]
     routes += [
         Route("/desktop", _desktop, methods=["GET"]),
