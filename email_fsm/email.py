@@ -76,6 +76,8 @@ def normalized(addresses: tuple[str, ...]) -> tuple[str, ...]:
     >>> normalized(("a@x", " b@y ", "", "  "))
     ('a@x', 'b@y')
     """
+    if not addresses:  # most lists are empty (cc, bcc): no generator to build
+        return addresses
     return tuple(stripped for address in addresses if (stripped := address.strip()))
 
 

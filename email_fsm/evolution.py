@@ -191,6 +191,11 @@ _CHANGES: Mapping[type, Callable[[Email, Any], Email]] = {
 }
 
 
+EVOLVERS: Mapping[type, Callable[[Any, Any], Email]] = {**_CREATIONS, **_CHANGES}
+"""Each event type's evolver, ``evolver(email, event)`` (``None`` for the creations):
+:func:`evolve` without its checks, for :func:`email_fsm.decide`, whose events apply."""
+
+
 def evolve(email: Email | None, event: Event) -> Email:
     """Apply ``event`` to ``email`` (``None`` for the events that create an email).
 

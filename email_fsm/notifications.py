@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ._frozen import builder
-from .capabilities import capabilities
+from .capabilities import ADVERTISED
 from .config import DEFAULT_CONFIG, Config
 from .email import CONTENT_FIELDS, Attachment, Email, gws_attribute, gws_name
 from .table import Branch, Recipient, Row
@@ -240,14 +240,17 @@ def notify(
             assert before.invitee is not None
             recipient = before.invitee
             reference_id = None
-        state = HOLDER_VIEWS[subject.phase] if notice.view is None else notice.view
+        phase = subject.phase
+        state = HOLDER_VIEWS[phase] if notice.view is None else notice.view
+        # capabilities(subject, recipient), spelled out: every notification reads it.
+        holder = subject.owner if subject.owner is not None else subject.invitee
         notifications.append(
             new_notification(
                 recipient=recipient,
                 type=notice.type,
                 state=state,
                 email=subject,
-                capabilities=capabilities(subject, recipient),
+                capabilities=ADVERTISED[phase] if recipient == holder else _NO_CAPABILITIES,
                 reference_id=reference_id,
                 config=config,
             )
@@ -257,6 +260,7 @@ def notify(
 
 # Module names for the enum members notify reads on every step (see email_fsm.handlers).
 _ALWAYS = Branch.ALWAYS
+_NO_CAPABILITIES: tuple[Operation, ...] = ()
 _ACTOR = Recipient.ACTOR
 _TARGET = Recipient.TARGET
 

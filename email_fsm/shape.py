@@ -60,8 +60,8 @@ def _utf8_over(text: str, limit: int) -> bool:
 
 
 def _check_user_data(user_data: UserData, limits: Limits, *, required: bool) -> Refused | None:
-    if required and not user_data:
-        return _missing("userData")
+    if not user_data:
+        return _missing("userData") if required else None
     if len(user_data) > limits.max_user_data_keys:
         return _invalid(f"userData has {len(user_data)} keys (limit {limits.max_user_data_keys})")
     for key, value in user_data.items():
