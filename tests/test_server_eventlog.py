@@ -1,15 +1,19 @@
 """The server's event logs, driven directly: what is stored, what is refused, group
-commit, a failing writer, and the ``--store`` values."""
+commit, a failing writer, and the ``--store`` values.
+
+The tests taking ``open_store`` are the store suite: each runs on SQLite and on
+PostgreSQL (a private server, ``tests/postgres_harness.py``), one suite, two stores."""
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
 import pytest
+from postgres_harness import postgres_server, postgres_url  # noqa: F401 - fixtures
 
 from email_fsm import Accept, AddComment, Arrive, Email, Offer, decide
 from email_fsm.codec import event_to_json
@@ -26,6 +30,32 @@ from email_fsm.server.eventlog import (
     rows_of,
 )
 from email_fsm.store import EmailStore
+
+OpenStore = Callable[[], EventLog]
+"""Opens a durable log on the test's store (each call: a new log on the same store)."""
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.needs("postgres"))])
+def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> OpenStore:
+    """The store suite's store: an SQLite file, or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        path = tmp_path / "events.sqlite"
+        return lambda: SQLiteLog(path)
+    from email_fsm.server.postgres import PostgresLog
+
+    url = request.getfixturevalue("postgres_url")
+
+    def open_postgres() -> EventLog:
+        log = PostgresLog(url)
+        log.load()  # makes the tables
+        return log
+
+    return open_postgres
+
+
+def _count(log: EventLog) -> int:
+    count = getattr(log, "count")  # noqa: B009 - SQLiteLog and PostgresLog have it
+    return int(count())
 
 
 def _lifecycle() -> tuple[list[Accepted], dict[str, Email]]:
@@ -82,6 +112,122 @@ def test_sqlite_round_trip_of_real_decisions(
 
 def _logs(tmp_path: Path) -> list[EventLog]:
     return [MemoryLog(), SQLiteLog(tmp_path / "events.sqlite")]
+
+
+def test_a_durable_store_round_trips_real_decisions(open_store: OpenStore) -> None:
+    """Appended decisions load back, in order, as the events that rebuild the same
+    emails; a second log on the same store sees them too."""
+    decisions, emails = _lifecycle()
+    log = open_store()
+
+    async def main() -> list[bool]:
+        return [await log.append(rows_of(decision)) for decision in decisions]
+
+    assert asyncio.run(main()) == [True] * len(decisions)
+    log.close()
+    reopened = open_store()
+    try:
+        assert _count(reopened) == 5
+        events = reopened.load()
+        assert events == [event for decision in decisions for event in decision.events]
+        assert dict(EmailStore.from_events(events).emails) == emails
+    finally:
+        reopened.close()
+
+
+def test_a_durable_store_refuses_a_taken_version_and_stores_none_of_it(
+    open_store: OpenStore,
+) -> None:
+    """An append with a taken (email_id, version) is refused and none of its rows is
+    stored, even those that were free; the next free version is still accepted."""
+    log = open_store()
+    assert asyncio.run(_taken_versions(log)) == [True, CONFLICT, CONFLICT, True, True]
+    log.close()
+    reopened = open_store()
+    assert _count(reopened) == 3
+    assert [e.email_id for e in reopened.load()] == ["E1", "E2", "E1"]
+    reopened.close()
+
+
+def test_a_durable_store_stores_one_of_twenty_decisions_on_one_version(
+    open_store: OpenStore,
+) -> None:
+    """Twenty decisions on the same version of one email at once, and forty arrivals of
+    distinct emails among them: exactly the first of the twenty is stored, the others
+    are conflicts, and every arrival is stored."""
+    decisions, _ = _lifecycle()
+    log = open_store()
+    store = EmailStore()
+    for decision in decisions[:3]:
+        store.commit(decision)
+    racing = [
+        decide(store.emails, AddComment(actor="a", email_id="E1", comment=f"c{n}")).unwrap()
+        for n in range(20)
+    ]
+
+    async def main() -> tuple[list[bool], list[bool]]:
+        for decision in decisions[:3]:
+            assert await log.append(rows_of(decision))
+        comments = [log.append(rows_of(d)) for d in racing]
+        arrivals = [log.append(_arrival(f"F{n}")) for n in range(40)]
+        results = await asyncio.gather(*comments, *arrivals)
+        return list(results[:20]), list(results[20:])
+
+    comments, arrivals = asyncio.run(main())
+    log.close()
+    assert comments.count(True) == 1
+    assert comments.count(CONFLICT) == 19
+    assert arrivals == [True] * 40
+    reopened = open_store()
+    events = reopened.load()
+    reopened.close()
+    assert len(events) == 44
+    winner = racing[comments.index(True)]
+    assert EmailStore.from_events(events).emails["E1"].comment == winner.emails[0].comment
+
+
+def test_a_closed_durable_store_raises(open_store: OpenStore) -> None:
+    """After close, append raises LogClosedError; closing twice is fine."""
+    log = open_store()
+    log.close()
+    log.close()
+    with pytest.raises(LogClosedError):
+        asyncio.run(log.append(_arrival("E1")))
+
+
+def test_a_request_whose_events_cannot_be_stored_is_refused(open_store: OpenStore) -> None:
+    """A body holding a lone surrogate that the model accepts cannot be written to the
+    store: the service refuses it with 10, stores nothing, and stores the next request."""
+    log = open_store()
+    service = ContactCenterService(log=log, routing=RoutingSettings(enabled=False))
+
+    async def main() -> list[dict[str, Any]]:
+        service.start()
+        for command in (
+            Arrive(email_id="E1", queue="q"),
+            Offer(email_id="E1", agent="a"),
+            Accept(actor="a", email_id="E1"),
+        ):
+            assert (await service.system(command)).accepted
+        answers = [
+            await service.agent_request(
+                "a", b'{"operationName": "AddComment", "comment": "\\ud800"}', "E1"
+            ),
+            await service.agent_request(
+                "a", {"operationName": "AddComment", "comment": "ok"}, "E1"
+            ),
+        ]
+        await service.stop()
+        return answers
+
+    refused, stored = asyncio.run(main())
+    assert refused["statusCode"] == 10, refused
+    assert stored["statusCode"] == 0, stored
+    reopened = open_store()
+    events = reopened.load()
+    reopened.close()
+    assert len(events) == 4
+    assert EmailStore.from_events(events).emails["E1"].comment == "ok"
 
 
 async def _taken_versions(log: EventLog) -> list[bool]:
@@ -258,7 +404,7 @@ def test_open_log_reads_the_store_values(tmp_path: Path, monkeypatch: pytest.Mon
     finally:
         for log in (relative, absolute, bare):
             log.close()
-    for bad in ("", "postgres://db", "sqlite://rel.sqlite", "mysql:///x"):
+    for bad in ("", "mysql://db", "sqlite://rel.sqlite", "mysql:///x"):
         with pytest.raises(ValueError, match="unknown store"):
             open_log(bad)
     with pytest.raises(ValueError, match="synchronous"):

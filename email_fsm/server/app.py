@@ -476,7 +476,6 @@ class _Server:
             }
         )
 
-
     async def sim_status(self, request: Request) -> Response:
         """This process: its id, whether it routes now, what it has done."""
         service = self.service

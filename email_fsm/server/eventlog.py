@@ -27,7 +27,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final, Literal, Protocol, TextIO
+from typing import Any, Final, Literal, Protocol, TextIO, runtime_checkable
 
 from ..codec import event_to_json, events_from_jsonl
 from ..decisions import Accepted
@@ -41,6 +41,7 @@ __all__ = [
     "MemoryLog",
     "Row",
     "SQLiteLog",
+    "SharedLog",
     "open_log",
     "rows_of",
 ]
@@ -105,6 +106,58 @@ class EventLog(Protocol):
 
     def close(self) -> None:
         """Finish the appends under way and close; further appends raise."""
+        ...
+
+
+@runtime_checkable
+class SharedLog(EventLog, Protocol):
+    """A log several server processes serve from at once
+    (:class:`~email_fsm.server.postgres.PostgresLog`): each catches up with what the
+    others stored before it decides, and the notifications, the contact-center sessions
+    and the ``referenceId`` numbering are stored with it, for every process."""
+
+    shared: bool
+    is_router: bool
+    """Whether this process holds the router's role now."""
+    process_slot: int
+    """A number that tells this process from the others sharing the log."""
+
+    async def catch_up(self) -> Sequence[Row]:
+        """The rows stored since the last call (by any process), each email's in order."""
+        ...
+
+    async def rows_since(self, email_id: str, version: int) -> Sequence[Row]:
+        """The stored rows of ``email_id`` after ``version``, in order."""
+        ...
+
+    async def append_delivering(
+        self, rows: Sequence[Row], outgoing: Sequence[tuple[str, str, str]]
+    ) -> bool:
+        """:meth:`EventLog.append`, storing the ``(agent, channel, JSON)`` notifications
+        in the same transaction."""
+        ...
+
+    async def next_reference(self) -> int:
+        """The next ``referenceId``, numbered across the processes."""
+        ...
+
+    async def save_session(self, agent: str, channels: Sequence[str] | None) -> None:
+        """Store a contact-center session's channels (None: the session ended)."""
+        ...
+
+    async def sessions(self) -> dict[str, frozenset[str]]:
+        """Every agent's contact-center session."""
+        ...
+
+    def start_background(
+        self, *, wake: Callable[[], None], router: Callable[[bool], None] | None
+    ) -> None:
+        """Call ``wake`` when another process changed something; compete for the
+        router's role, calling ``router`` when this process takes or loses it."""
+        ...
+
+    async def aclose(self) -> None:
+        """Close, waiting for the connections to end."""
         ...
 
 
@@ -351,19 +404,27 @@ def _fail(future: asyncio.Future[bool], error: BaseException) -> None:
 def open_log(spec: str, *, synchronous: Synchronous = "full") -> EventLog:
     """The log a ``--store`` value names: ``memory``, ``sqlite:///PATH`` (as SQLAlchemy
     writes it: ``sqlite:///events.sqlite`` is ``events.sqlite`` in the working directory,
-    ``sqlite:////var/lib/events.sqlite`` an absolute path), or a bare path.
+    ``sqlite:////var/lib/events.sqlite`` an absolute path), a bare path, or
+    ``postgresql://…`` (:class:`~email_fsm.server.postgres.PostgresLog`, the
+    ``postgres`` extra: several processes may share it).
 
     >>> type(open_log("memory")).__name__
     'MemoryLog'
-    >>> open_log("postgres://db")
+    >>> open_log("mysql://db")
     Traceback (most recent call last):
     ...
-    ValueError: unknown store 'postgres://db': give memory, sqlite:///PATH or a file path
+    ValueError: unknown store 'mysql://db': give memory, sqlite:///PATH, postgresql://... or a path
     """
     if spec == "memory":
         return MemoryLog()
+    if spec.startswith(("postgresql://", "postgres://")):
+        from .postgres import PostgresLog
+
+        return PostgresLog(spec)
     if spec.startswith("sqlite:///"):
         return SQLiteLog(spec.removeprefix("sqlite:///"), synchronous=synchronous)
     if "://" in spec or not spec:
-        raise ValueError(f"unknown store {spec!r}: give memory, sqlite:///PATH or a file path")
+        raise ValueError(
+            f"unknown store {spec!r}: give memory, sqlite:///PATH, postgresql://... or a path"
+        )
     return SQLiteLog(spec, synchronous=synchronous)

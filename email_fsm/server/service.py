@@ -30,14 +30,14 @@ from typing import Any, Protocol
 from ..codec import CodecError
 from ..commands import Command, Offer, Revoke
 from ..config import DEFAULT_CONFIG, Config
-from ..decider import decide
+from ..decider import decide, evolve
 from ..decisions import Accepted, Decision, Refused
 from ..email import Email
 from ..policies import Policy
 from ..store import EmailStore
 from ..vocabulary import CHANNEL, Phase, StatusCode
 from .bayeux import Hub
-from .eventlog import EventLog, LogClosedError, MemoryLog, rows_of
+from .eventlog import EventLog, LogClosedError, MemoryLog, Row, SharedLog, rows_of
 
 __all__ = [
     "ContactCenterService",
@@ -52,6 +52,9 @@ log = logging.getLogger("email_fsm.server")
 Answer = dict[str, Any]
 
 _MAX_ATTEMPTS = 100
+_ID_STRIDE = 100
+"""On a shared log, process ``k`` numbers new emails ``n * 100 + k`` (``k`` below 100):
+two processes choose different ids, not the same one again and again."""
 """Deciding again after a conflict: more than this many conflicts in a row is a bug."""
 
 
@@ -167,6 +170,13 @@ class ContactCenterService:
         self.observers: list[Callable[[Observation], None]] = []
         """Called with every decided request (:class:`Observation`); one that raises is
         logged and does not change the answer."""
+        self._shared: SharedLog | None = self.log if isinstance(self.log, SharedLog) else None
+        self._synced = 0
+        self._sync_asked = 0
+        self._sync_task: asyncio.Future[None] | None = None
+        self._wake_pending = False
+        self.caught_up = 0
+        """How many events of other processes this one applied (a shared log)."""
 
     # ------------------------------------------------------------------ life
 
@@ -185,6 +195,11 @@ class ContactCenterService:
             if email_id[:1] in "ED" and email_id[1:].isdigit()
         ]
         self._ids = itertools.count(max(numbers, default=0) + 1)
+        if self._shared is not None:
+            # The router's process arms the timeouts once it takes the role.
+            self._ids = itertools.count(max(numbers, default=0) // _ID_STRIDE + 1)
+            self._shared.start_background(wake=self._on_wake, router=self._on_router)
+            return
         # Invitations open when the server stopped get a fresh timeout.
         for email in self.store.in_phase(Phase.INVITED):
             self._arm_timeout(email)
@@ -198,12 +213,19 @@ class ContactCenterService:
         for task in tuple(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._shared is not None:
+            await self._shared.aclose()
+            return
         self.log.close()
 
     def new_id(self, prefix: str = "E") -> str:
         """A fresh email id: ``E``/``D`` and a number no email of the store has."""
+        slot = self._shared.process_slot % _ID_STRIDE if self._shared is not None else None
         while True:
-            candidate = f"{prefix}{next(self._ids)}"
+            number = next(self._ids)
+            if slot is not None:
+                number = number * _ID_STRIDE + slot
+            candidate = f"{prefix}{number}"
             if candidate not in self.store.emails:
                 return candidate
 
@@ -218,7 +240,11 @@ class ContactCenterService:
         """An agent's GWS request (``POST /api/v2/me/emails[/{id}]``) and its answer."""
         from ..requests import handle_request
 
-        reference = next(self._references)
+        if self._shared is not None:
+            await self.sync()
+            reference = await self._shared.next_reference()
+        else:
+            reference = next(self._references)
 
         def decide_now() -> Decision:
             return handle_request(
@@ -244,6 +270,7 @@ class ContactCenterService:
 
     async def system(self, command: Command) -> Decision:
         """A system event (Arrive, Offer, Revoke), decided and stored as any request."""
+        await self.sync()
         decision = await self._settle(
             lambda: decide(self.store.emails, command, config=self.config, policies=self.policies)
         )
@@ -280,14 +307,27 @@ class ContactCenterService:
                 rows = rows_of(decision)
             except CodecError as error:  # text with no UTF-8 form: a lone surrogate
                 return Refused(StatusCode.INVALID_VALUE, f"the request cannot be stored: {error}")
+            shared = self._shared
             try:
-                stored = await self.log.append(rows)
+                if shared is not None:
+                    outgoing = [(n.recipient, CHANNEL, n.to_json()) for n in decision.notifications]
+                    stored = await shared.append_delivering(rows, outgoing)
+                else:
+                    stored = await self.log.append(rows)
             except LogClosedError as error:
                 self._failed = error
                 raise
             if not stored:
                 self.conflicts += 1
+                if shared is not None:  # another process wrote first: read what it wrote
+                    for email_id in {row.email_id for row in rows}:
+                        held = self._version(email_id)
+                        await self._apply(await shared.rows_since(email_id, held))
                 continue
+            if shared is not None:
+                self._commit_newer(decision)
+                self._after(decision)
+                return decision
             # Stored is final: the log is the truth. A decision that read an email it did
             # not write (a Reply reads the original, writes the draft) stands even if that
             # email changed meanwhile: it is ordered before that change. (Deciding it
@@ -304,15 +344,142 @@ class ContactCenterService:
             publish(notification.recipient, CHANNEL, notification.to_json())
 
     def _after(self, decision: Accepted) -> None:
-        for email in decision.emails:
+        self._retime(decision.emails)
+        self.route_soon()
+
+    def _retime(self, emails: Sequence[Email]) -> None:
+        routes_here = self.routes_here
+        for email in emails:
             timer = self._timers.pop(email.id, None)
             if timer is not None:
                 timer.cancel()
-            if email.phase is Phase.INVITED:
+            if email.phase is Phase.INVITED and routes_here:
                 self._arm_timeout(email)
+
+    # ------------------------------------------------------------------ several processes
+
+    @property
+    def routes_here(self) -> bool:
+        """Whether this process routes and times invitations out: always on its own log;
+        on a shared log, only while it holds the router's lock."""
+        return self._shared is None or self._shared.is_router
+
+    async def sync(self) -> None:
+        """Catch up with the events other processes stored (a shared log; nothing to do
+        otherwise): once this returns, every event committed before the call is applied.
+        Calls made while a catch-up is under way share the next one."""
+        if self._shared is None:
+            return
+        self._sync_asked += 1
+        ticket = self._sync_asked
+        while self._synced < ticket:
+            task = self._sync_task
+            if task is None:
+                task = self._sync_task = asyncio.ensure_future(self._sync_once())
+            await asyncio.shield(task)
+
+    async def _sync_once(self) -> None:
+        assert self._shared is not None
+        try:
+            upto = self._sync_asked
+            await self._apply(await self._shared.catch_up())
+            self._synced = upto
+        finally:
+            self._sync_task = None
+
+    async def refresh_sessions(self) -> None:
+        """Read the contact-center sessions every process shares (a shared log)."""
+        if self._shared is not None:
+            self.routable = await self._shared.sessions()
+
+    def _version(self, email_id: str) -> int:
+        email = self.store.emails.get(email_id)
+        return 0 if email is None else email.version
+
+    async def _apply(self, rows: Sequence[Row]) -> None:
+        """Apply the rows whose version is the next of their email (older ones are held
+        already: this process's own, or read after a conflict)."""
+        from ..codec import event_from_json
+
+        changed: dict[str, Email] = {}
+        for row in rows:
+            held = self._version(row.email_id)
+            if row.version <= held:
+                continue
+            batch: Sequence[Row] = (row,)
+            if row.version > held + 1 and self._shared is not None:
+                batch = await self._shared.rows_since(row.email_id, held)
+            for one in batch:
+                current = self.store.emails.get(one.email_id)
+                if one.version != (0 if current is None else current.version) + 1:
+                    continue
+                event = event_from_json(one.event)
+                email = evolve(current, event)
+                self.store.commit(Accepted(events=(event,), emails=(email,), notifications=()))
+                changed[email.id] = email
+                self.caught_up += 1
+        if changed:
+            self._retime(tuple(changed.values()))
+            self.route_soon()
+
+    def _commit_newer(self, decision: Accepted) -> None:
+        """Store the decision's emails, but not over a newer version a catch-up applied
+        meanwhile (another process's decision on top of this one)."""
+        newer = tuple(e for e in decision.emails if e.version > self._version(e.id))
+        if len(newer) == len(decision.emails):
+            self.store.commit(decision)
+        elif newer:
+            self.store.commit(Accepted(events=(), emails=newer, notifications=()))
+
+    def _on_wake(self) -> None:
+        """A wake-up of the shared log: the router's process catches up and routes."""
+        if not self.routes_here or self._wake_pending or self._failed is not None:
+            return
+        self._wake_pending = True
+        self._spawn(self._woken())
+
+    async def _woken(self) -> None:
+        try:
+            await asyncio.sleep(0)
+            self._wake_pending = False
+            await self.sync()
+            await self.refresh_sessions()
+            self.route_soon()
+        except LogClosedError:
+            return
+
+    def _on_router(self, routes: bool) -> None:
+        if routes:
+            log.info("this process is the router now")
+            self._spawn(self._take_over())
+            return
+        for timer in self._timers.values():
+            timer.cancel()
+        self._timers.clear()
+
+    async def _take_over(self) -> None:
+        try:
+            await self.sync()
+            await self.refresh_sessions()
+        except LogClosedError:
+            return
+        # Invitations open when the last router stopped get a fresh timeout.
+        self._retime(self.store.in_phase(Phase.INVITED))
         self.route_soon()
 
     # ------------------------------------------------------------------ sessions
+
+    async def open_session(self, agent: str, channels: Sequence[str]) -> None:
+        """StartContactCenterSession, stored for every process on a shared log."""
+        if self._shared is not None:
+            await self._shared.save_session(agent, channels)
+        self.start_session(agent, channels)
+
+    async def close_session(self, agent: str) -> None:
+        """EndContactCenterSession, stored for every process on a shared log."""
+        if self._shared is not None:
+            await self._shared.save_session(agent, None)
+        self.end_session(agent)
 
     def start_session(self, agent: str, channels: Sequence[str]) -> None:
         """StartContactCenterSession: the agent is routable on ``channels``."""
@@ -338,7 +505,7 @@ class ContactCenterService:
         time: a call during a pass runs another after it (two passes at once would
         compute their offers from the same emails and could invite an agent past its
         capacity)."""
-        if not self.routing.enabled or self._failed is not None:
+        if not self.routing.enabled or self._failed is not None or not self.routes_here:
             return
         if self._route_pending:
             self._route_again = True
@@ -358,6 +525,12 @@ class ContactCenterService:
             self._route_pending = False
 
     async def _route_once(self) -> None:
+        if self._shared is not None:
+            try:
+                await self.sync()
+                await self.refresh_sessions()
+            except LogClosedError:
+                return
         queued = self.store.in_phase(Phase.QUEUED)
         if not queued:
             return
@@ -390,6 +563,10 @@ class ContactCenterService:
 
     async def _expire(self, email_id: str, version: int) -> None:
         self._timers.pop(email_id, None)
+        try:
+            await self.sync()
+        except LogClosedError:
+            return
         email = self.store.emails.get(email_id)
         if email is None or email.version != version or email.phase is not Phase.INVITED:
             return

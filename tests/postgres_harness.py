@@ -1,0 +1,162 @@
+"""A private PostgreSQL server for tests and benchmarks: in a temporary directory, on a
+free loopback port, its unix socket in that directory, stopped afterwards.
+
+- :func:`start_postgres` runs ``initdb`` and ``postgres`` (Debian's programs, found by
+  :func:`programs.find_program`); as root it runs them as the ``postgres`` user, since
+  PostgreSQL refuses to run as root;
+- the ``postgres_server`` fixture is one server for the whole test run, and
+  ``postgres_url`` a fresh database on it for each test (``CREATE DATABASE``).
+
+Test modules import the fixtures: ``from postgres_harness import postgres_server,
+postgres_url``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+import pytest
+from programs import find_program
+
+HOST = "127.0.0.1"
+
+
+@dataclass
+class PostgresServer:
+    """A running PostgreSQL server of :func:`start_postgres`."""
+
+    directory: Path
+    port: int
+    process: subprocess.Popen[bytes]
+    _names: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+
+    def url(self, database: str = "postgres") -> str:
+        """The connection URI of ``database`` (over TCP on loopback, user postgres)."""
+        return f"postgresql://postgres@{HOST}:{self.port}/{database}"
+
+    def create_database(self, prefix: str = "test") -> str:
+        """A new empty database; its URI."""
+        name = f"{prefix}_{os.getpid()}_{next(self._names)}"
+        with psycopg.connect(self.url(), autocommit=True) as connection:
+            connection.execute(f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
+    def stop(self) -> None:
+        """Stop the server (a fast shutdown) and remove its directory."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def _as_postgres() -> str | None:
+    """The user to run PostgreSQL's programs as: ``postgres`` when root, else None."""
+    return "postgres" if os.geteuid() == 0 else None
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def start_postgres(*, durable: bool = False, max_connections: int = 200) -> PostgresServer:
+    """Start a private server; ``durable=False`` turns ``fsync`` off (tests: nothing to
+    keep), ``durable=True`` keeps PostgreSQL's defaults (benchmarks)."""
+    initdb = find_program("initdb")
+    postgres = find_program("postgres")
+    if initdb is None or postgres is None:
+        raise RuntimeError("PostgreSQL's initdb and postgres programs are not installed")
+    directory = Path(tempfile.mkdtemp(prefix="email-fsm-pg-"))
+    user = _as_postgres()
+    if user:
+        shutil.chown(directory, "postgres", "postgres")
+    data = directory / "data"
+    subprocess.run(
+        [initdb, "-D", str(data), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync"],
+        check=True,
+        capture_output=True,
+        timeout=120,
+        user=user,
+        group=user,
+    )
+    port = _free_port()
+    options = [
+        "-D",
+        str(data),
+        "-p",
+        str(port),
+        "-k",
+        str(directory),
+        "-c",
+        f"listen_addresses={HOST}",
+        "-c",
+        f"max_connections={max_connections}",
+    ]
+    if not durable:
+        options += ["-c", "fsync=off", "-c", "synchronous_commit=off"]
+        options += ["-c", "full_page_writes=off"]
+    process = subprocess.Popen(
+        [postgres, *options],
+        stdout=subprocess.DEVNULL,
+        stderr=open(directory / "server.log", "wb"),  # noqa: SIM115 - the server's
+        user=user,
+        group=user,
+    )
+    server = PostgresServer(directory, port, process)
+    deadline = time.monotonic() + 60
+    while True:
+        if process.poll() is not None:
+            log = (directory / "server.log").read_text(errors="replace")
+            shutil.rmtree(directory, ignore_errors=True)
+            raise RuntimeError(f"postgres exited with {process.returncode}:\n{log}")
+        try:
+            with psycopg.connect(server.url(), connect_timeout=2):
+                break
+        except psycopg.OperationalError:
+            if time.monotonic() > deadline:
+                server.stop()
+                raise
+            time.sleep(0.1)
+    return server
+
+
+@contextlib.contextmanager
+def running_postgres(*, durable: bool = False) -> Iterator[PostgresServer]:
+    """:func:`start_postgres`, stopped on leaving."""
+    server = start_postgres(durable=durable)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One private PostgreSQL server for the whole run."""
+    with running_postgres() as server:
+        yield server
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer) -> str:
+    """A fresh database on the run's server, for this test alone."""
+    return postgres_server.create_database()
