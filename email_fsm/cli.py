@@ -250,6 +250,13 @@ def _serve_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--quiet", action="store_true", help="no line per request")
     parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="serve with N processes sharing the store (needs --store postgresql://...)",
+    )
+    parser.add_argument(
         "--demo",
         action="store_true",
         help="emails arrive and two bots work them; agents alice, bob, carol "
@@ -488,7 +495,7 @@ def _serve(args: argparse.Namespace) -> int:
     except (ValueError, OSError) as error:
         print(f"email-fsm serve: {error}", file=sys.stderr)
         return 2
-    run.serve(settings, host=args.host, port=args.port, quiet=args.quiet)
+    run.serve(settings, host=args.host, port=args.port, quiet=args.quiet, workers=args.workers)
     return 0
 
 

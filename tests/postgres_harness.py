@@ -21,13 +21,14 @@ import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
 import pytest
 from programs import find_program
+from server_harness import free_port, kill, spawn, wait_ready
 
 HOST = "127.0.0.1"
 
@@ -69,15 +70,6 @@ def _as_postgres() -> str | None:
     return "postgres" if os.geteuid() == 0 else None
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def start_postgres(*, durable: bool = False, max_connections: int = 200) -> PostgresServer:
     """Start a private server; ``durable=False`` turns ``fsync`` off (tests: nothing to
     keep), ``durable=True`` keeps PostgreSQL's defaults (benchmarks)."""
@@ -98,7 +90,7 @@ def start_postgres(*, durable: bool = False, max_connections: int = 200) -> Post
         user=user,
         group=user,
     )
-    port = _free_port()
+    port = free_port()
     options = [
         "-D",
         str(data),
@@ -160,3 +152,32 @@ def postgres_server() -> Iterator[PostgresServer]:
 def postgres_url(postgres_server: PostgresServer) -> str:
     """A fresh database on the run's server, for this test alone."""
     return postgres_server.create_database()
+
+
+@dataclass
+class Cluster:
+    """Server processes of :func:`serving_cluster`, sharing one database."""
+
+    url: str
+    """The database."""
+    backends: list[str]
+    """Each process's base URL."""
+    processes: list[subprocess.Popen[bytes]]
+
+
+@contextlib.contextmanager
+def serving_cluster(
+    database: str, arguments: Sequence[str], *, cwd: Path, count: int = 3
+) -> Iterator[Cluster]:
+    """``count`` ``email-fsm serve --store DATABASE ARGUMENTS...`` processes, each on a
+    port of its own (:func:`server_harness.spawn`), killed on leaving."""
+    ports = [free_port() for _ in range(count)]
+    processes = [spawn(["--store", database, *arguments], cwd=cwd, port=port) for port in ports]
+    backends = [f"http://{HOST}:{port}" for port in ports]
+    try:
+        for backend, process in zip(backends, processes, strict=True):
+            wait_ready(backend, process, timeout=60)
+        yield Cluster(database, backends, processes)
+    finally:
+        for process in processes:
+            kill(process)

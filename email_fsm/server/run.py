@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import logging
+import os
 import socket
 import sys
 from pathlib import Path
@@ -44,6 +45,14 @@ def settings_from(arguments: argparse.Namespace) -> ServerSettings:
         raise ValueError("give --agents FILE, or --open to accept any agent")
     if arguments.capacity < 1:
         raise ValueError("--capacity must be at least 1")
+    workers = getattr(arguments, "workers", 1)
+    if workers < 1:
+        raise ValueError("--workers must be at least 1")
+    if workers > 1 and not arguments.store.startswith(("postgresql://", "postgres://")):
+        raise ValueError(
+            f"--workers {workers} needs a store the processes share: --store postgresql://... "
+            "(an SQLite file, or memory, is one process's)"
+        )
     base_url = arguments.base_url or f"http://{arguments.host}:{arguments.port}"
     if demo is not None and arguments.store == DEFAULT_STORE:
         arguments.store = "memory"  # a demo starts afresh and leaves no file behind
@@ -108,8 +117,15 @@ def uvicorn_server(settings: ServerSettings, *, host: str, port: int) -> Uvicorn
     return UvicornServer(config, app.state.hub)
 
 
-def serve(settings: ServerSettings, *, host: str, port: int, quiet: bool = False) -> None:
-    """Run the server until interrupted."""
+def serve(
+    settings: ServerSettings, *, host: str, port: int, quiet: bool = False, workers: int = 1
+) -> None:
+    """Run the server until interrupted; ``workers`` > 1 runs that many processes on
+    the one listening socket (the system spreads the connections), for a store they
+    share (PostgreSQL)."""
+    if workers > 1:
+        _serve_workers(settings, host=host, port=port, quiet=quiet, workers=workers)
+        return
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
     logging.getLogger("email_fsm.server").setLevel(logging.WARNING if quiet else logging.INFO)
     server = uvicorn_server(settings, host=host, port=port)
@@ -123,3 +139,59 @@ def serve(settings: ServerSettings, *, host: str, port: int, quiet: bool = False
     if settings.demo is not None:
         print(settings.demo.banner(f"http://{host}:{port}"), file=sys.stderr, flush=True)
     server.run()
+
+
+def _serve_workers(
+    settings: ServerSettings, *, host: str, port: int, quiet: bool, workers: int
+) -> None:
+    """Bind the socket here, fork ``workers`` processes that serve on it, and stop them
+    all when this process is interrupted or terminated."""
+    import multiprocessing
+    import signal
+
+    listening = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listening.bind((host, port))
+    listening.listen(2048)
+    listening.set_inheritable(True)
+    context = multiprocessing.get_context("fork")
+    children = [
+        context.Process(
+            target=_worker, args=(settings, listening, host, port, quiet), name=f"worker-{n}"
+        )
+        for n in range(1, workers + 1)
+    ]
+    where = getattr(settings.log, "path", None)
+    print(
+        f"email-fsm serving GWS at http://{host}:{port}/api/v2 with {workers} processes "
+        f"(store: {where}); Ctrl-C stops",
+        file=sys.stderr,
+        flush=True,
+    )
+    for child in children:
+        child.start()
+
+    def stop(signum: int, frame: object) -> None:
+        for child in children:
+            if child.is_alive() and child.pid is not None:
+                os.kill(child.pid, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        for child in children:
+            child.join()
+    except KeyboardInterrupt:  # the terminal's Ctrl-C reached the workers too
+        for child in children:
+            child.join(GRACEFUL_SECONDS + 5)
+    finally:
+        listening.close()
+
+
+def _worker(
+    settings: ServerSettings, listening: socket.socket, host: str, port: int, quiet: bool
+) -> None:
+    """One process of ``serve --workers``: the server on the inherited socket."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
+    logging.getLogger("email_fsm.server").setLevel(logging.WARNING if quiet else logging.INFO)
+    server = uvicorn_server(settings, host=host, port=port)
+    server.run(sockets=[listening])
