@@ -21,6 +21,7 @@ const state = {
     finished: new Map(),
     selected: null,
     pendingReply: null, // the referenceId of a Reply whose draft is to be selected
+    drafts: new Map(),  // referenceId -> the draft its notification showed (it may come first)
 };
 
 const $ = (selector) => document.querySelector(selector);
@@ -83,9 +84,15 @@ async function logIn(event) {
     const user = $("#user").value.trim();
     const password = $("#password").value;
     $("#login-error").textContent = "";
-    const response = await fetch("/api/v2/me?subresources=*", {
-        headers: {Authorization: basic(user, password)}, credentials: "same-origin",
-    });
+    const authorization = {Authorization: basic(user, password)};
+    // Checked first without cookies: a browser answers a 401 with its own password
+    // dialog, except to a request that sends no credentials of its own.
+    let response = await fetch("/api/v2/me", {headers: authorization, credentials: "omit"});
+    if (response.status === 200) {
+        response = await fetch("/api/v2/me?subresources=*", {
+            headers: authorization, credentials: "same-origin",
+        });
+    }
     const answer = await response.json().catch(() => ({statusCode: null, statusMessage: response.statusText}));
     if (response.status !== 200 || answer.statusCode !== 0) {
         $("#login-error").textContent = `GET /api/v2/me: HTTP ${response.status}, statusCode ${answer.statusCode}: ${answer.statusMessage}`;
@@ -187,6 +194,12 @@ function received(message) {
         state.emails.set(email.id, email);
         state.finished.delete(email.id);
     }
+    if (email.state === "Composing" && data.referenceId) {
+        state.drafts.set(data.referenceId, email.id);
+        while (state.drafts.size > 20) {
+            state.drafts.delete(state.drafts.keys().next().value);
+        }
+    }
     if (state.pendingReply !== null && data.referenceId === state.pendingReply && email.state === "Composing") {
         state.pendingReply = null;
         state.selected = email.id;
@@ -252,7 +265,7 @@ async function operate(emailId, operation) {
     const body = parameters(operation, email);
     const answer = await post(`/api/v2/me/emails/${encodeURIComponent(emailId)}`, body);
     if (answer.statusCode === 0 && (operation === "Reply" || operation === "ReplyAll")) {
-        state.pendingReply = answer.referenceId;
+        selectDraft(answer.referenceId);
     }
     if (answer.statusCode === 0 && operation === "Accept") {
         state.selected = emailId;
@@ -270,7 +283,19 @@ async function save() {
 async function create() {
     const answer = await post("/api/v2/me/emails", {operationName: "Create"});
     if (answer.statusCode === 0) {
-        state.pendingReply = answer.referenceId;
+        selectDraft(answer.referenceId);
+    }
+}
+
+// Select the draft a Reply or Create made: its notification carries the request's
+// referenceId, and may arrive before the answer or after it.
+function selectDraft(referenceId) {
+    const draft = state.drafts.get(referenceId);
+    if (draft !== undefined) {
+        state.selected = draft;
+        render();
+    } else {
+        state.pendingReply = referenceId;
     }
 }
 

@@ -50,6 +50,9 @@ async function loadDiagram() {
     const svg = holder.querySelector("svg");
     svg.removeAttribute("width");
     svg.removeAttribute("height");
+    // Room under the lowest nodes (the terminal phases) for their markers.
+    const [x, y, width, height] = svg.getAttribute("viewBox").split(/\s+/).map(Number);
+    svg.setAttribute("viewBox", `${x} ${y} ${width} ${height + 70}`);
     const graph = svg.querySelector("g.graph");
     for (const node of svg.querySelectorAll("g.node")) {
         const title = node.querySelector("title");
