@@ -141,7 +141,8 @@ class _Spec:
 
     trigger: Trigger
     shape: ShapeCheck
-    handler: Handler
+    handle: Callable[[Email | None, Any, Row, Config], Any]
+    """The command's handler (:attr:`Handler.handle <email_fsm.handlers.Handler.handle>`)."""
     creates: bool
     """The command's own email id is new (its rows start from no email: Arrive, Create)."""
     system: bool
@@ -244,14 +245,15 @@ _SOURCES: Mapping[CheckStep, str] = {
         return _invalid_state(command, email)""",
     CheckStep.RULES: """
     if row is not None:
-        outcome = spec.handler.handle(email, command, row, config)
+        outcome = spec.handle(email, command, row, config)
         if outcome.__class__ is Refused:
             return _about(outcome, command.operation, email)""",
     CheckStep.POLICIES: """
-    for policy in policies:
-        refused = policy(command, email)
-        if refused is not None:
-            return _about(refused, command.operation, email)""",
+    if policies:
+        for policy in policies:
+            refused = policy(command, email)
+            if refused is not None:
+                return _about(refused, command.operation, email)""",
 }
 
 _Run: TypeAlias = Callable[
@@ -315,7 +317,7 @@ def _specs(rows: Iterable[Row]) -> dict[type, _Spec]:
         specs[kind] = _Spec(
             trigger=trigger,
             shape=shape,
-            handler=HANDLERS[kind],
+            handle=HANDLERS[kind].handle,
             creates=starts == {True},
             system=all(row.actor is Actor.SYSTEM for row in found),
             second_email=any(row.creates is not None for row in found),

@@ -49,7 +49,16 @@ from .commands import (
 )
 from .config import Config
 from .decisions import Refused
-from .email import Attachment, Content, Email, UserData, new_content, normalized, user_data_bytes
+from .email import (
+    EMPTY_CONTENT,
+    Attachment,
+    Content,
+    Email,
+    UserData,
+    new_content,
+    normalized,
+    user_data_bytes,
+)
 from .events import (
     AttachmentAdded,
     AttachmentRemoved,
@@ -120,16 +129,33 @@ def _rule(rule: Rule, message: str) -> Refused:
 
 
 def _handle_arrive(email: Email | None, c: Arrive, row: Row, config: Config) -> _Outcome:
-    content = new_content(
-        from_=c.from_,
-        to=normalized(c.to),
-        cc=normalized(c.cc),
-        subject=c.subject,
-        body=c.body,
-        body_as_plain_text=c.body_as_plain_text,
-        mime=c.mime,
-        contact_id=c.contact_id,
-        received_date=c.received_date,
+    # An email that arrives with no content shares the one empty Content (it is frozen):
+    # no value to build, nothing to keep per email. The first field given ends the test.
+    empty = (
+        c.from_ is None
+        and c.subject is None
+        and not c.to
+        and not c.cc
+        and c.body is None
+        and c.body_as_plain_text is None
+        and c.mime is None
+        and c.contact_id is None
+        and c.received_date is None
+    )
+    content = (
+        EMPTY_CONTENT
+        if empty
+        else new_content(
+            from_=c.from_,
+            to=normalized(c.to),
+            cc=normalized(c.cc),
+            subject=c.subject,
+            body=c.body,
+            body_as_plain_text=c.body_as_plain_text,
+            mime=c.mime,
+            contact_id=c.contact_id,
+            received_date=c.received_date,
+        )
     )
     return (
         _ALWAYS,

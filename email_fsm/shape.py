@@ -144,10 +144,14 @@ def _check_transfer(command: Transfer, limits: Limits) -> Refused | None:
 
 
 def _check_complete(command: Complete, limits: Limits) -> Refused | None:
-    refused = _check_actor(command, limits)
-    if refused is None and command.queue == "":
+    # _check_actor spelled out: Complete ends every inbound lifecycle.
+    if not command.actor:
+        return _missing("agent")
+    if not command.email_id:
+        return _missing("emailId")
+    if command.queue == "":
         return _invalid("queueName must not be empty")
-    return refused
+    return None
 
 
 def _check_reply(command: Reply | ReplyAll, limits: Limits) -> Refused | None:
@@ -215,13 +219,17 @@ def _check_disposition(command: SetDisposition, limits: Limits) -> Refused | Non
 
 
 def _check_comment(command: AddComment, limits: Limits) -> Refused | None:
-    refused = _check_actor(command, limits)
-    if refused is not None:
-        return refused
-    if not command.comment:
+    # _check_actor and _utf8_over spelled out: AddComment is the commonest step.
+    if not command.actor:
+        return _missing("agent")
+    if not command.email_id:
+        return _missing("emailId")
+    comment = command.comment
+    if not comment:
         return _missing("comment")
-    if _utf8_over(command.comment, limits.max_comment_bytes):
-        return _invalid(f"comment is over {limits.max_comment_bytes} bytes")
+    limit = limits.max_comment_bytes
+    if len(comment) * 4 > limit and len(comment.encode("utf-8", "surrogatepass")) > limit:
+        return _invalid(f"comment is over {limit} bytes")
     return None
 
 

@@ -26,7 +26,7 @@ notices consistent with its branches.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TypeAlias
 
@@ -150,13 +150,23 @@ class Row:
     rules: tuple[Rule, ...] = ()
     advertised: bool = False
     creates: Phase | None = None
+    _targets: dict[Branch, Phase] = field(init=False, repr=False, compare=False)
+    """Each edge's target by its branch (the handlers read one on every step)."""
+
+    def __post_init__(self) -> None:
+        targets: dict[Branch, Phase] = {}
+        for edge in self.edges:
+            targets.setdefault(edge.branch, edge.target)
+        object.__setattr__(self, "_targets", targets)
 
     def target(self, branch: Branch) -> Phase:
         """The phase this row leads to on ``branch``."""
-        for edge in self.edges:
-            if edge.branch is branch:
-                return edge.target
-        raise TableError(f"{self.trigger} from {self.source} has no edge for {branch}")
+        try:
+            return self._targets[branch]
+        except KeyError:
+            raise TableError(
+                f"{self.trigger} from {self.source} has no edge for {branch}"
+            ) from None
 
 
 class TableError(ValueError):
