@@ -16,7 +16,7 @@ pip_install = PIP_CONSTRAINT="$(CURDIR)/requirements-dev.lock" $(1)/python -m pi
 	--quiet --disable-pip-version-check -c requirements-dev.lock
 
 .PHONY: demo test lint typecheck pytest test-3.13 pytest-3.13 clean lock docs diagrams \
-	fuzz fuzz-deep mutation bench bench-server bench-sim sim-figures
+	fuzz fuzz-deep mutation bench bench-server bench-sim sim-figures screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -139,3 +139,9 @@ lock: $(STAMP)
 
 clean:
 	rm -rf $(VENV) $(VENV_3_13) .mypy_cache .ruff_cache .pytest_cache .hypothesis .coverage site
+
+# The screenshots of the agent desktop and the inspector (docs/images/desktop/, each PNG
+# with a JSON sidecar of what the page showed), in Debian's Chromium (/usr/bin/chromium);
+# tests/test_desktop_screenshots.py fails when the sidecars drift.
+screenshots: $(STAMP)
+	$(BIN)/python scripts/screenshots.py

@@ -314,7 +314,7 @@ function render() {
     invitations.replaceChildren(...[...state.emails.values()]
         .filter((email) => email.state === "Invited")
         .map((email) => element("div", {class: "invitation", "data-email-id": email.id},
-            `Invitation: ${email.id} from ${email.from || "?"}: ${email.subject || "(no subject)"}`,
+            element("span", {}, `Invitation: ${email.id} from ${email.from || "?"}: ${email.subject || "(no subject)"}`),
             ...capabilityButtons(email))));
 
     const list = $("#emails");
