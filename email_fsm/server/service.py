@@ -258,7 +258,7 @@ class ContactCenterService:
                 policies=self.policies,
             )
 
-        decision = await self._settle(decide_now)
+        decision = await self._settle(decide_now, email_id)
         if isinstance(decision, Accepted):
             if decision.ignored:
                 log.info("%s: parameters ignored: %s", agent, ", ".join(decision.ignored))
@@ -272,7 +272,8 @@ class ContactCenterService:
         """A system event (Arrive, Offer, Revoke), decided and stored as any request."""
         await self.sync()
         decision = await self._settle(
-            lambda: decide(self.store.emails, command, config=self.config, policies=self.policies)
+            lambda: decide(self.store.emails, command, config=self.config, policies=self.policies),
+            getattr(command, "email_id", None),
         )
         answer = {"statusCode": 0} if isinstance(decision, Accepted) else decision.response()
         self._observe(None, command, getattr(command, "email_id", None), decision, answer)
@@ -295,13 +296,24 @@ class ContactCenterService:
             except Exception:
                 log.exception("an observer failed on %s", observation.answer)
 
-    async def _settle(self, decide_now: Callable[[], Decision]) -> Decision:
+    async def _settle(
+        self, decide_now: Callable[[], Decision], email_id: str | None = None
+    ) -> Decision:
         """Decide, append, store and deliver; decide again after a conflict."""
         for _ in range(_MAX_ATTEMPTS):
             if self._failed is not None:
                 raise LogClosedError("the event log failed") from self._failed
             decision = decide_now()
             if not isinstance(decision, Accepted):
+                if self._shared is not None and email_id is not None:
+                    # A catch-up stops below the oldest transaction still running, so
+                    # an email may have changed since: a refusal must be of its latest.
+                    held = self._version(email_id)
+                    newer = await self._shared.rows_since(email_id, held)
+                    if newer:
+                        await self._apply(newer)
+                        if self._version(email_id) > held:
+                            continue
                 return decision
             try:
                 rows = rows_of(decision)
@@ -320,9 +332,9 @@ class ContactCenterService:
             if not stored:
                 self.conflicts += 1
                 if shared is not None:  # another process wrote first: read what it wrote
-                    for email_id in {row.email_id for row in rows}:
-                        held = self._version(email_id)
-                        await self._apply(await shared.rows_since(email_id, held))
+                    for written in {row.email_id for row in rows}:
+                        held = self._version(written)
+                        await self._apply(await shared.rows_since(written, held))
                 continue
             if shared is not None:
                 self._commit_newer(decision)
