@@ -38,7 +38,7 @@ import math
 import os
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -381,19 +381,19 @@ class Fleet:
         self.running.set()
         await asyncio.sleep(warmup)
         self._check()
-        pid = self.process.pid
+        pids = getattr(self.process, "pids", (self.process.pid,))
         counted = self.awaiting
         self._reset()
         self.awaiting = counted  # answered before the window: still to be matched
         self.recording = True
         started = time.perf_counter()
         me = os.getpid()
-        cpu, driver, answered = cpu_seconds(pid), time.process_time(), self._answered()
-        waited, waited_driver = waited_seconds(pid), waited_seconds(me)
+        cpu, driver, answered = _sum(cpu_seconds, pids), time.process_time(), self._answered()
+        waited, waited_driver = _sum(waited_seconds, pids), waited_seconds(me)
         await asyncio.sleep(seconds)
-        cpu, driver = cpu_seconds(pid) - cpu, time.process_time() - driver
+        cpu, driver = _sum(cpu_seconds, pids) - cpu, time.process_time() - driver
         answered = self._answered() - answered
-        waited = waited_seconds(pid) - waited
+        waited = _sum(waited_seconds, pids) - waited
         waited_driver = waited_seconds(me) - waited_driver
         ended = time.perf_counter()
         self.recording = False
@@ -437,3 +437,8 @@ class Fleet:
 
 def _body_list(messages: list[dict[str, Any]]) -> bytes:
     return json.dumps(messages).encode()
+
+
+def _sum(measure: Callable[[int], float], pids: Sequence[int]) -> float:
+    """``measure`` summed over the contender's processes (one, or several on PostgreSQL)."""
+    return sum(measure(pid) for pid in pids)

@@ -43,7 +43,8 @@ class Contender:
     key: str
     label: str
     store: str | None
-    """``memory``, ``full`` or ``normal`` (SQLite's synchronous); None: the bare endpoint."""
+    """``memory``, ``full`` or ``normal`` (SQLite's synchronous), ``postgres`` (a
+    database URL given to :func:`start`); None: the bare endpoint."""
 
     @property
     def gws(self) -> bool:
@@ -93,11 +94,18 @@ class Process:
                 self.popen.wait(10)
 
 
-def command(contender: Contender, port: int, workdir: Path, capacity: int) -> list[str]:
-    """The command line that starts ``contender`` on ``port``."""
+def command(
+    contender: Contender, port: int, workdir: Path, capacity: int, database: str | None = None
+) -> list[str]:
+    """The command line that starts ``contender`` on ``port`` (``database``: the
+    PostgreSQL URL of a ``postgres`` contender)."""
     if contender.store is None:
         return [sys.executable, "-m", "benchmarks.server.bare", "--host", HOST, "--port", str(port)]
     store = "memory" if contender.store == "memory" else f"sqlite:///{workdir / 'events.sqlite'}"
+    if contender.store == "postgres":
+        if database is None:
+            raise ValueError("a postgres contender needs its database URL")
+        store = database
     synchronous = "normal" if contender.store == "normal" else "full"
     return [
         sys.executable,
@@ -121,12 +129,15 @@ def command(contender: Contender, port: int, workdir: Path, capacity: int) -> li
     ]
 
 
-def start(contender: Contender, workdir: Path, *, capacity: int) -> Process:
-    """Start ``contender`` (its files in ``workdir``) and wait until it answers."""
+def start(
+    contender: Contender, workdir: Path, *, capacity: int, database: str | None = None
+) -> Process:
+    """Start ``contender`` (its files in ``workdir``; ``database``: a ``postgres``
+    contender's) and wait until it answers."""
     workdir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     popen = subprocess.Popen(
-        command(contender, port, workdir, capacity),
+        command(contender, port, workdir, capacity, database),
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=(workdir / "stderr.txt").open("wb"),
