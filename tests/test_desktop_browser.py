@@ -239,8 +239,9 @@ def _the_history_shows_the_refusal(inspector: Page, email_id: str) -> None:
 
 def test_a_refused_login_and_csrf_protected_requests(browser: Browser) -> None:
     """A wrong password is refused with GWS's 401 answer, shown on the page; with CSRF
-    protection on, the desktop sends the session's token, so its operations succeed;
-    with no WebSocket offered, the CometD client long-polls."""
+    protection on, the desktop sends the session's token, so its operations succeed (a
+    disposition, a transfer to a queue); with no WebSocket offered, the CometD client
+    long-polls."""
     errors: list[str] = []
     with ThreadedServer(_settings(csrf=True, websocket=False)) as url:
         page = watch(browser.new_context().new_page(), errors)
@@ -262,6 +263,17 @@ def test_a_refused_login_and_csrf_protected_requests(browser: Browser) -> None:
         assert operations(page) == _capabilities(url, "a", email_id)
         transport = page.evaluate("window.desktop.cometd.getTransport().type")
         assert transport == "long-polling"
+        # A transfer to a queue: the email leaves a, Queued in that queue.
+        page.select_option("#transfer-kind", "queue")
+        page.fill("#transfer-target", "tier2")
+        page.click('#capabilities button[data-operation="Transfer"]')
+        expect(page.locator(f'#emails li[data-email-id="{email_id}"]')).to_have_attribute(
+            "data-state", "Completed"
+        )
+        held = httpx.get(f"{url}/sim/emails", timeout=5).json()["emails"]
+        assert [(e["phase"], e["queue"]) for e in held if e["id"] == email_id] == [
+            ("Queued", "tier2")
+        ]
     # Chromium reports the refused login's 401, and the CometD client's first try of a
     # WebSocket (it tries one before long-polling, whatever the handshake offered).
     expected = ("status of 401", "WebSocket handshake: Unexpected response code: 405")
