@@ -2,7 +2,8 @@
 // CometD client (vendored from npm's `cometd`), and one button per capability.
 //
 // 1. GET /api/v2/me?subresources=* with HTTP Basic: the answer sets JSESSIONID (and,
-//    with CSRF protection on, names the token later POSTs carry);
+//    with CSRF protection on, names the token later POSTs carry); the password is first
+//    checked without cookies, so that a wrong one gets no browser password dialog;
 // 2. CometD handshake at /api/v2/notifications, subscription to /v2/me/*;
 // 3. POST /api/v2/me StartContactCenterSession; then GET /api/v2/me/emails?fields=*.
 // Every EmailStateChangeMessage replaces the email it carries; the operations offered are
