@@ -35,6 +35,7 @@ from collections.abc import Iterable, Mapping
 from functools import cache
 from typing import Annotated, Any, Final, Literal, Union, get_args, get_type_hints
 
+import msgspec
 import pydantic_core
 from pydantic import (
     BaseModel,
@@ -86,10 +87,22 @@ _RECORDS: frozenset[type] = frozenset({*_EVENT_CLASSES, *_DECISION_CLASSES})
 """The classes written as tagged records."""
 
 
+def _is_value_class(hint: Any) -> bool:
+    """A dataclass or a msgspec Struct: a class whose fields the codec writes."""
+    return dataclasses.is_dataclass(hint) or (
+        isinstance(hint, type) and issubclass(hint, msgspec.Struct)
+    )
+
+
 @cache
-def _field_names(cls: type) -> tuple[str, ...]:
+def _field_names(cls: Any) -> tuple[str, ...]:
+    if issubclass(cls, msgspec.Struct):
+        names: tuple[str, ...] = cls.__struct_fields__
+        return names
     return tuple(f.name for f in dataclasses.fields(cls))
 
+
+_NOTIFICATION_FIELDS: tuple[str, ...] = Notification.__struct_fields__
 
 _EVENT_FIELDS: Mapping[type, tuple[str, ...]] = {
     cls: tuple(f.name for f in dataclasses.fields(cls)) for cls in _EVENT_CLASSES
@@ -122,8 +135,8 @@ def _mirror(cls: type, overrides: tuple[tuple[str, Any], ...] = ()) -> type[Base
     if cls in _RECORDS:
         definitions["type"] = (Literal[cls.__name__], ...)
         definitions["schema_"] = (Literal[SCHEMA_VERSION], Field(alias="schema"))
-    for f in dataclasses.fields(cls):
-        definitions[f.name] = (replaced.get(f.name) or _mirrored(hints[f.name]), ...)
+    for name in _field_names(cls):
+        definitions[name] = (replaced.get(name) or _mirrored(hints[name]), ...)
     model: type[BaseModel] = create_model(cls.__name__, __config__=_STRICT, **definitions)
     _ORIGINALS[model] = cls
     return model
@@ -131,8 +144,8 @@ def _mirror(cls: type, overrides: tuple[tuple[str, Any], ...] = ()) -> type[Base
 
 def _mirrored(hint: Any) -> Any:
     """``hint`` with each dataclass in it replaced by its mirror model."""
-    if dataclasses.is_dataclass(hint):
-        return _mirror(hint)  # type: ignore[arg-type]  # a class here, not an instance
+    if _is_value_class(hint):
+        return _mirror(hint)
     args = get_args(hint)
     if not any(_holds_dataclass(arg) for arg in args):
         return hint
@@ -142,7 +155,7 @@ def _mirrored(hint: Any) -> Any:
 
 
 def _holds_dataclass(hint: Any) -> bool:
-    return dataclasses.is_dataclass(hint) or any(_holds_dataclass(a) for a in get_args(hint))
+    return _is_value_class(hint) or any(_holds_dataclass(a) for a in get_args(hint))
 
 
 def _value(value: Any) -> Any:
@@ -339,7 +352,12 @@ def decision_to_json(decision: Decision) -> str:
             "schema": SCHEMA_VERSION,
             "events": [_event_record(event) for event in decision.events],
             "emails": decision.emails,
-            "notifications": decision.notifications,
+            # A Struct is written as the object of its fields (pydantic writes the
+            # dataclasses in them: the email, the config).
+            "notifications": [
+                {name: getattr(n, name) for name in _NOTIFICATION_FIELDS}
+                for n in decision.notifications
+            ],
             "ignored": decision.ignored,
             "decided_on": decision.decided_on,
         }

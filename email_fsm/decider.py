@@ -39,7 +39,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, TypeAlias
 
-from ._frozen import builder
 from .commands import Command
 from .config import DEFAULT_CONFIG, Config
 from .decisions import Accepted, Decision, Refused, StatusCode
@@ -132,7 +131,7 @@ def decide(
     return _run(spec, emails, command, email, row, config, policies)
 
 
-_accepted = builder(Accepted)
+_accepted = Accepted
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,8 +17,9 @@ codes are GWS's ``ReturnValues`` (``docs/spec.md``, "Refusals").
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Literal, TypeAlias
+
+import msgspec
 
 from .vocabulary import StatusCode
 
@@ -30,8 +31,7 @@ if TYPE_CHECKING:
 __all__ = ["Accepted", "Decision", "Refused", "RefusedError", "StatusCode"]
 
 
-@dataclass(frozen=True, slots=True)
-class Accepted:
+class Accepted(msgspec.Struct, frozen=True):
     """An accepted command: what happened, the resulting emails, who is told what.
 
     ``emails`` holds each email the events touched, as it is after them: the command's
@@ -63,8 +63,7 @@ class Accepted:
         return self
 
 
-@dataclass(frozen=True, slots=True)
-class Refused:
+class Refused(msgspec.Struct, frozen=True):
     """A refused request: nothing changed and nobody is notified.
 
     >>> Refused(StatusCode.FORBIDDEN, "b may not Complete email E1").response()

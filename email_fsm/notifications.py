@@ -22,10 +22,10 @@ one renderer, which :mod:`email_fsm.views` uses too):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ._frozen import builder
+import msgspec
+
 from .capabilities import ADVERTISED
 from .config import DEFAULT_CONFIG, Config
 from .email import CONTENT_FIELDS, Attachment, Email, gws_attribute, gws_name
@@ -45,8 +45,7 @@ if TYPE_CHECKING:
 __all__ = ["CHANNEL", "Notification", "email_object", "notify"]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Notification:
+class Notification(msgspec.Struct, frozen=True, kw_only=True):
     """One notification, addressed to ``recipient``.
 
     ``email`` is the email after the step; ``state`` what the recipient sees of it;
@@ -201,7 +200,7 @@ def _attachment(attachment: Attachment, uri: str) -> dict[str, Any]:
     return fields
 
 
-new_notification = builder(Notification)
+new_notification = Notification
 """``Notification(...)``, fast: :func:`notify` builds one per notice."""
 
 

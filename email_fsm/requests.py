@@ -28,11 +28,11 @@ import difflib
 import functools
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import replace
 from types import MappingProxyType
 from typing import Annotated, Any, Literal, NamedTuple, get_args
 from urllib.parse import urlsplit
 
+import msgspec
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, TypeAdapter, ValidationError
 
 from .commands import (
@@ -857,7 +857,7 @@ def handle_request(
     if isinstance(decision, Accepted):
         ignored = _ignored(loaded, _KNOWN[model])
         if ignored:
-            return replace(decision, ignored=ignored)
+            return msgspec.structs.replace(decision, ignored=ignored)
     return decision
 
 
