@@ -121,6 +121,8 @@ class SharedLog(EventLog, Protocol):
     """Whether this process holds the router's role now."""
     process_slot: int
     """A number that tells this process from the others sharing the log."""
+    sessions_changed: bool
+    """Whether a contact-center session may have changed since they were last read."""
 
     async def catch_up(self) -> Sequence[Row]:
         """The rows stored since the last call (by any process), each email's in order."""

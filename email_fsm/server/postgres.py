@@ -63,7 +63,10 @@ __all__ = ["PostgresLog", "SharedHub", "SignedSessions", "is_postgres_url"]
 log = logging.getLogger("email_fsm.server")
 
 CHANNEL: Final = "email_fsm"
-"""The one ``LISTEN``/``NOTIFY`` channel: a wake-up, with no payload."""
+"""The ``LISTEN``/``NOTIFY`` channel of every change: a wake-up, with no payload."""
+
+SESSIONS_CHANNEL: Final = "email_fsm_sessions"
+"""The channel of a contact-center session's start or end (the router re-reads them)."""
 
 ROUTER_LOCK: Final = 0x454D_4653_4D52
 """The advisory lock whose holder is the router."""
@@ -128,16 +131,37 @@ WHERE (xid, seq) > (%s::text::xid8, %s) AND xid < pg_snapshot_xmin(pg_current_sn
 ORDER BY xid, seq
 """
 
-_STORE_NOTIFICATIONS = """
-WITH counter AS (
-    INSERT INTO agent_counters AS c (agent, seq) VALUES (%(agent)s, %(n)s)
+_READ_HELD = """
+SELECT s.token, s.disconnected, s.subscriptions, n.seq, n.channel, n.message
+FROM cometd_sessions s
+LEFT JOIN LATERAL (
+    SELECT seq, channel, message FROM notifications
+    WHERE agent = s.agent AND seq > %s ORDER BY seq LIMIT %s
+) n ON true
+WHERE s.client_id = %s
+ORDER BY n.seq
+"""
+
+_APPEND = """
+WITH stored AS (
+    INSERT INTO email_events (email_id, version, event)
+    SELECT * FROM unnest(%(ids)s::text[], %(versions)s::int[], %(events)s::text[])
+    RETURNING 1
+), counted AS (
+    INSERT INTO agent_counters AS c (agent, seq)
+    SELECT agent, n FROM unnest(%(agents)s::text[], %(counts)s::int[]) AS t(agent, n)
+    ORDER BY agent
     ON CONFLICT (agent) DO UPDATE SET seq = c.seq + EXCLUDED.seq
-    RETURNING seq
+    RETURNING agent, seq
+), noted AS (
+    INSERT INTO notifications (agent, seq, channel, message)
+    SELECT m.agent, counted.seq - m.total + m.ord, m.channel, m.message
+    FROM unnest(%(to)s::text[], %(ords)s::int[], %(totals)s::int[], %(channels)s::text[],
+                %(messages)s::text[]) AS m(agent, ord, total, channel, message)
+    JOIN counted ON counted.agent = m.agent
+    RETURNING 1
 )
-INSERT INTO notifications (agent, seq, channel, message)
-SELECT %(agent)s, counter.seq - %(n)s + m.ord, m.channel, m.message
-FROM counter, unnest(%(channels)s::text[], %(messages)s::text[]) WITH ORDINALITY
-    AS m(channel, message, ord)
+SELECT (SELECT count(*) FROM stored), (SELECT count(*) FROM noted), pg_notify('email_fsm', '')
 """
 
 
@@ -193,6 +217,9 @@ class PostgresLog:
         """This process's number among those that opened the database (from a sequence)."""
         self.wakes = 0
         """How many ``NOTIFY`` wake-ups this process received."""
+        self.sessions_changed = True
+        """Whether a contact-center session may have changed since the router read them
+        (a ``NOTIFY`` on :data:`SESSIONS_CHANNEL`, or a second passed)."""
 
     # ------------------------------------------------------------ the log
 
@@ -235,34 +262,29 @@ class PostgresLog:
         once committed, :data:`~email_fsm.server.eventlog.CONFLICT` if a row's
         ``(email_id, version)`` is taken (then nothing is stored)."""
         errors = self._psycopg.errors
-        by_agent: dict[str, tuple[list[str], list[str]]] = {}
-        for agent, channel, text in outgoing:
-            channels, messages = by_agent.setdefault(agent, ([], []))
-            channels.append(channel)
-            messages.append(text)
+        totals: dict[str, int] = {}
+        ords: list[int] = []
+        for agent, _, _ in outgoing:
+            totals[agent] = totals.get(agent, 0) + 1
+            ords.append(totals[agent])
+        agents = sorted(totals)  # one order of counter locks: no deadlock
+        parameters = {
+            "ids": [row.email_id for row in rows],
+            "versions": [row.version for row in rows],
+            "events": [row.event for row in rows],
+            "agents": agents,
+            "counts": [totals[agent] for agent in agents],
+            "to": [agent for agent, _, _ in outgoing],
+            "ords": ords,
+            "totals": [totals[agent] for agent, _, _ in outgoing],
+            "channels": [channel for _, channel, _ in outgoing],
+            "messages": [text for _, _, text in outgoing],
+        }
         try:
-            async with self._connection() as connection, connection.transaction():
-                await connection.execute(
-                    "INSERT INTO email_events (email_id, version, event) "
-                    "SELECT * FROM unnest(%s::text[], %s::int[], %s::text[])",
-                    (
-                        [row.email_id for row in rows],
-                        [row.version for row in rows],
-                        [row.event for row in rows],
-                    ),
-                )
-                for agent in sorted(by_agent):  # one order of counter locks: no deadlock
-                    channels, messages = by_agent[agent]
-                    await connection.execute(
-                        _STORE_NOTIFICATIONS,
-                        {
-                            "agent": agent,
-                            "n": len(messages),
-                            "channels": channels,
-                            "messages": messages,
-                        },
-                    )
-                await connection.execute(f"NOTIFY {CHANNEL}")
+            # One statement, so one transaction and one round trip: the events, the
+            # agents' counters, their notifications and the wake-up.
+            async with self._connection() as connection:
+                await connection.execute(_APPEND, parameters)
         except (errors.UniqueViolation, errors.DeadlockDetected):
             return CONFLICT
         return True
@@ -313,6 +335,7 @@ class PostgresLog:
                     (agent, sorted(set(channels))),
                 )
             await connection.execute(f"NOTIFY {CHANNEL}")
+            await connection.execute(f"NOTIFY {SESSIONS_CHANNEL}")
 
     async def sessions(self) -> dict[str, frozenset[str]]:
         """The agents in a contact-center session, and its channels."""
@@ -379,11 +402,19 @@ class PostgresLog:
                 connection = await psycopg.AsyncConnection.connect(self.url, autocommit=True)
                 async with connection:
                     await connection.execute(f"LISTEN {CHANNEL}")
+                    await connection.execute(f"LISTEN {SESSIONS_CHANNEL}")
+                    self.sessions_changed = True
                     self._wake_all()  # anything missed while not listening
                     while not self._closed:
-                        async for _ in connection.notifies(timeout=RECHECK_SECONDS):
+                        woken = False
+                        async for notify in connection.notifies(timeout=RECHECK_SECONDS):
                             self.wakes += 1
+                            woken = True
+                            if notify.channel == SESSIONS_CHANNEL:
+                                self.sessions_changed = True
                             break
+                        if not woken:
+                            self.sessions_changed = True  # the one-second recheck
                         self._wake_all()
             except asyncio.CancelledError:
                 raise
@@ -819,27 +850,20 @@ class SharedHub(Hub):
     ) -> tuple[str, list[str]] | None:
         """The answer to the held connect if it is due: its state (``ok``, ``gone``,
         ``disconnected``) and the notifications; None to keep holding."""
-        async with self.store._connection() as connection, connection.transaction():
+        async with self.store._connection() as connection:
             cursor = await connection.execute(
-                "SELECT token, disconnected, subscriptions FROM cometd_sessions "
-                "WHERE client_id = %s FOR UPDATE",
-                (client_id,),
+                _READ_HELD, (held.cursor, self.max_queue + 1, client_id)
             )
-            row = await cursor.fetchone()
-            if row is None:
+            records = await cursor.fetchall()
+            if not records:
                 return ("gone", [])
-            token, disconnected, subscriptions = row
+            token, disconnected, subscriptions = records[0][:3]
             if disconnected:
                 return ("disconnected", [])
             if token != held.token:
                 return ("ok", [])  # a newer connect of the session took over
-            cursor = await connection.execute(
-                "SELECT seq, channel, message FROM notifications "
-                "WHERE agent = %s AND seq > %s ORDER BY seq LIMIT %s",
-                (held.agent, held.cursor, self.max_queue + 1),
-            )
-            records = await cursor.fetchall()
-            if len(records) > self.max_queue:
+            notes = [(seq, channel, text) for _, _, _, seq, channel, text in records if seq]
+            if len(notes) > self.max_queue:
                 await connection.execute(
                     "DELETE FROM cometd_sessions WHERE client_id = %s", (client_id,)
                 )
@@ -847,18 +871,22 @@ class SharedHub(Hub):
                 return ("gone", [])
             texts = [
                 text
-                for _, channel, text in records
+                for _, channel, text in notes
                 if any(matches(pattern, channel) for pattern in subscriptions)
             ]
-            if records:
-                held.cursor = records[-1][0]
+            if notes:
+                held.cursor = notes[-1][0]
             if not texts and not final and not self._closing:
                 return None
-            await connection.execute(
+            cursor = await connection.execute(
                 "UPDATE cometd_sessions SET sent = %s, held = false, "
-                "expires = clock_timestamp() + make_interval(secs => %s) WHERE client_id = %s",
-                (held.cursor, self.max_interval_ms / 1000, client_id),
+                "expires = clock_timestamp() + make_interval(secs => %s) "
+                "WHERE client_id = %s AND token = %s",
+                (held.cursor, self.max_interval_ms / 1000, client_id, held.token),
             )
+            if cursor.rowcount == 0:
+                # A newer connect took over meanwhile: it answers these notifications.
+                return ("ok", [])
         return ("ok", texts)
 
     def shared_sessions(self) -> Mapping[str, Any]:

@@ -399,10 +399,14 @@ class ContactCenterService:
         finally:
             self._sync_task = None
 
-    async def refresh_sessions(self) -> None:
-        """Read the contact-center sessions every process shares (a shared log)."""
-        if self._shared is not None:
-            self.routable = await self._shared.sessions()
+    async def refresh_sessions(self, *, if_changed: bool = False) -> None:
+        """Read the contact-center sessions every process shares (a shared log);
+        ``if_changed``: only if one may have changed since the last read."""
+        shared = self._shared
+        if shared is None or (if_changed and not shared.sessions_changed):
+            return
+        shared.sessions_changed = False
+        self.routable = await shared.sessions()
 
     def _version(self, email_id: str) -> int:
         email = self.store.emails.get(email_id)
@@ -454,9 +458,9 @@ class ContactCenterService:
         try:
             await asyncio.sleep(0)
             self._wake_pending = False
-            await self.sync()
-            await self.refresh_sessions()
-            self.route_soon()
+            if not self.routing.enabled:
+                await self.sync()  # no routing pass to catch up: the timers follow it
+            self.route_soon()  # a routing pass catches up first
         except LogClosedError:
             return
 
@@ -540,7 +544,7 @@ class ContactCenterService:
         if self._shared is not None:
             try:
                 await self.sync()
-                await self.refresh_sessions()
+                await self.refresh_sessions(if_changed=True)
             except LogClosedError:
                 return
         queued = self.store.in_phase(Phase.QUEUED)
