@@ -39,7 +39,7 @@ CONTRACT: dict[str, float] = {
     "transitions_shared": 4.0,
     "statemachine": 40.0,
     "flat": 1.5,
-    "lifecycles_per_s": 50_000.0,
+    "lifecycle": 0.7,
     "memory_fraction": 1 / 3,
     "import": 1.5,
     "boundary": 3.0,
@@ -103,6 +103,9 @@ def _growth(results: Results, key: str, what: str) -> tuple[int, int, float] | N
     return sizes[0], sizes[-1], _median(last) / _median(first)
 
 
+_BUILT_LABEL = "commands built in the loop"
+
+
 def contract(results: Results) -> list[tuple[str, str, str, bool]]:
     """(item, target, measured, met) for each item of the performance contract."""
     rows = [
@@ -115,32 +118,38 @@ def contract(results: Results) -> list[tuple[str, str, str, bool]]:
         "statemachine": "python-statemachine",
     }
     for key, label in labels.items():
-        # The peer's time over email_fsm's: how many times faster email_fsm is.
-        faster = {kind: _ratios(results, key, kind) for kind in CONTRACT_KINDS}
-        kind = min(faster, key=lambda k: _median(faster[k]))
-        worst = _median(faster[kind])
-        rows.append(
-            (
-                f"faster than {label}",
-                f"{CONTRACT[key]:.0f}{TIMES} faster per step, or more",
-                f"{_span(faster[kind], 1)} faster at least ({kind})",
-                worst >= CONTRACT[key],
+        for base, how in ((BASE, "commands prepared beforehand"), (BUILT, _BUILT_LABEL)):
+            # The peer's time over email_fsm's: how many times faster email_fsm is.
+            faster = {kind: _ratios(results, key, kind, base) for kind in CONTRACT_KINDS}
+            kind = min(faster, key=lambda k: _median(faster[k]))
+            worst = _median(faster[kind])
+            rows.append(
+                (
+                    f"faster than {label}, {how}",
+                    f"{CONTRACT[key]:.0f}{TIMES} faster per step, or more",
+                    f"{_span(faster[kind], 1)} faster at least ({kind})",
+                    worst >= CONTRACT[key],
+                )
             )
-        )
     rows.append(_flat(results))
     steps = results["steps"]
-    per_s = 1e9 / _median(steps[BASE]["Lifecycle"])
-    rows.append(
-        (
-            "full lifecycles per second, one core (commands prepared beforehand)",
-            f"{CONTRACT['lifecycles_per_s']:,.0f} or more",
-            f"{per_s:,.0f}; commands built in the loop: "
-            f"{1e9 / _median(steps[BUILT]['Lifecycle']):,.0f} (the frozen limit: "
-            f"{1e9 / _median(steps[LIMIT]['Lifecycle']):,.0f}, called in the loop "
-            f"{1e9 / _median(steps[LIMIT_BUILT]['Lifecycle']):,.0f})",
-            per_s >= CONTRACT["lifecycles_per_s"],
+    for ours, limit, how in (
+        (BASE, LIMIT, "commands prepared beforehand"),
+        (BUILT, LIMIT_BUILT, _BUILT_LABEL),
+    ):
+        # The limit's time over email_fsm's: email_fsm's throughput as a fraction of it.
+        share = paired(
+            _per_step(results, limit, "Lifecycle"), _per_step(results, ours, "Lifecycle")
         )
-    )
+        rows.append(
+            (
+                f"full lifecycles per second vs the hand-written frozen-dataclass limit, {how}",
+                f"{CONTRACT['lifecycle']}{TIMES} the limit's, or more",
+                f"{_span(share, 2)}: {1e9 / _median(steps[ours]['Lifecycle']):,.0f} "
+                f"lifecycles per second against {1e9 / _median(steps[limit]['Lifecycle']):,.0f}",
+                _median(share) >= CONTRACT["lifecycle"],
+            )
+        )
     memory = results["memory"]
     fraction = memory[BASE] / memory["transitions_shared"]
     rows.append(

@@ -206,3 +206,30 @@ def test_the_rendered_notifications_are_the_models_json() -> None:
         model = notification.to_model()
         assert text == model.model_dump_json(by_alias=True, exclude_unset=True)
         assert json.loads(text) == notification.to_dict()
+
+
+def test_the_peers_and_the_lifecycle_are_judged_both_ways(smoke: Path) -> None:
+    results = copy.deepcopy(_results(smoke))
+    for times in results["steps"].values():
+        for kind in times:
+            times[kind] = [1.0, 1.0, 1.0]
+    steps = results["steps"]
+    # Prepared: the shared transitions Machine is 5x email_fsm's time; built in the loop,
+    # only 3x email_fsm_built's (building the command costs email_fsm more).
+    for kind in CONTRACT_KINDS:
+        steps["email_fsm_built"][kind] = [2.0, 2.0, 2.0]
+        steps["transitions_shared"][kind] = [5.0, 5.0, 6.0]
+    # A lifecycle: the limit takes 0.8 of email_fsm's time prepared, 0.4 of the built one.
+    steps["limit"]["Lifecycle"] = [0.8, 0.8, 0.8]
+    steps["limit_built"]["Lifecycle"] = [0.8, 0.8, 0.8]
+    rows = {item: (measured, met) for item, _target, measured, met in contract(results)}
+    shared = "faster than transitions, one shared Machine"
+    assert rows[f"{shared}, commands prepared beforehand"][1] is True
+    assert rows[f"{shared}, commands prepared beforehand"][0].startswith("5.0\u00d7")
+    assert rows[f"{shared}, commands built in the loop"][1] is False
+    assert rows[f"{shared}, commands built in the loop"][0].startswith("2.5\u00d7")
+    lifecycle = "full lifecycles per second vs the hand-written frozen-dataclass limit"
+    assert rows[f"{lifecycle}, commands prepared beforehand"][0].startswith("0.80\u00d7")
+    assert rows[f"{lifecycle}, commands prepared beforehand"][1] is True
+    assert rows[f"{lifecycle}, commands built in the loop"][0].startswith("0.40\u00d7")
+    assert rows[f"{lifecycle}, commands built in the loop"][1] is False
