@@ -21,12 +21,13 @@ HERE = Path(__file__).resolve().parents[1] / "benchmarks" / "sim"
 def test_the_quick_run_writes_every_section(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["--quick", "--out", str(tmp_path)]) == 0
+    assert main(["--quick", "--emails", "2000", "--out", str(tmp_path)]) == 0
     results = json.loads((tmp_path / "results.json").read_text("utf-8"))
     throughput = results["throughput"]["per_second"]
     assert len(throughput["email_fsm"]) == len(throughput["bare"]) == 2
     assert all(v > 0 for v in throughput["email_fsm"] + throughput["bare"])
     long_run = results["million"]
+    assert long_run["target"] == 2000  # --emails sets the long run's size
     assert long_run["emails"] >= 0.9 * long_run["target"]
     assert len(long_run["samples"]) > 10
     assert [e for e, _, _ in long_run["samples"]] == sorted(e for e, _, _ in long_run["samples"])

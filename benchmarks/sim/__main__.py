@@ -8,6 +8,7 @@ RESULTS.md and the plot from results.json.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 from pathlib import Path
 
@@ -38,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         settings = Settings.quick() if args.quick else Settings()
         if args.emails is not None:
-            settings = Settings(**{**settings.__dict__, "million_emails": args.emails})
+            settings = dataclasses.replace(settings, million_emails=args.emails)
         if args.only is not None:
             results = json.loads(path.read_text("utf-8"))
             results[args.only] = SECTIONS[args.only](settings)
