@@ -189,7 +189,9 @@ class PostgresLog:
 
     ``url`` is a libpq connection URI (``postgresql://user@host:5432/db``); the tables
     are made on :meth:`load` if missing. ``pool_size`` is the connections this process
-    opens for its requests (two more: the ``LISTEN`` and the router's lock).
+    opens for its appends; half as many more serve the reads and the CometD sessions
+    (committing with ``synchronous_commit`` off: a cursor lost with the database's crash
+    only sends notifications again), and two more the ``LISTEN`` and the router's lock.
     """
 
     durable = True
@@ -203,7 +205,10 @@ class PostgresLog:
         """The database, for messages (no password)."""
         self.pool_size = pool_size
         self._psycopg = psycopg
-        self._pool: psycopg_pool.AsyncConnectionPool | None = None
+        self._pools: dict[bool, psycopg_pool.AsyncConnectionPool] = {}
+        """By durability: the appends' connections commit durably; the others (the
+        CometD sessions' cursors, the reads) with ``synchronous_commit`` off, so that
+        no connect waits for a disk flush."""
         self._opening: asyncio.Lock | None = None
         self._cursor: tuple[str, int] = ("0", 0)
         self._closed = False
@@ -283,7 +288,7 @@ class PostgresLog:
         try:
             # One statement, so one transaction and one round trip: the events, the
             # agents' counters, their notifications and the wake-up.
-            async with self._connection() as connection:
+            async with self._connection(durable=True) as connection:
                 await connection.execute(_APPEND, parameters)
         except (errors.UniqueViolation, errors.DeadlockDetected):
             return CONFLICT
@@ -323,7 +328,7 @@ class PostgresLog:
 
     async def save_session(self, agent: str, channels: Iterable[str] | None) -> None:
         """StartContactCenterSession (``channels``) or EndContactCenterSession (None)."""
-        async with self._connection() as connection, connection.transaction():
+        async with self._connection(durable=True) as connection, connection.transaction():
             if channels is None:
                 await connection.execute(
                     "DELETE FROM contact_center_sessions WHERE agent = %s", (agent,)
@@ -351,20 +356,20 @@ class PostgresLog:
         self._closed = True
         for task in tuple(self._tasks):
             task.cancel()
-        pool = self._pool
-        if pool is not None:
-            self._pool = None
+        pools = list(self._pools.values())
+        self._pools.clear()
+        for pool in pools:
             with contextlib.suppress(RuntimeError):
                 asyncio.get_running_loop().create_task(_close_pool(pool))
 
     async def aclose(self) -> None:
         """Close, waiting for the background work and the connections to end."""
         tasks = tuple(self._tasks)
-        pool = self._pool
-        self._pool = None
+        pools = list(self._pools.values())
+        self._pools.clear()
         self.close()
         await asyncio.gather(*tasks, return_exceptions=True)
-        if pool is not None:
+        for pool in pools:
             await _close_pool(pool)
 
     def start_background(
@@ -456,34 +461,40 @@ class PostgresLog:
             callback(value)
 
     @contextlib.asynccontextmanager
-    async def _connection(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+    async def _connection(
+        self, *, durable: bool = False
+    ) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
         if self._closed:
             raise LogClosedError(f"the log {self.path} is closed")
-        pool = self._pool
+        pool = self._pools.get(durable)
         if pool is None:
-            pool = await self._open()
+            pool = await self._open(durable)
         try:
             async with pool.connection() as connection:
                 yield connection
         except self._psycopg.OperationalError as error:
             raise LogClosedError(f"the database {self.path} failed: {error}") from error
 
-    async def _open(self) -> psycopg_pool.AsyncConnectionPool:
+    async def _open(self, durable: bool) -> psycopg_pool.AsyncConnectionPool:
         if self._opening is None:
             self._opening = asyncio.Lock()
         async with self._opening:
-            if self._pool is None:
+            pool = self._pools.get(durable)
+            if pool is None:
                 _, psycopg_pool = _psycopg()
+                options: dict[str, Any] = {"autocommit": True}
+                if not durable:
+                    options["options"] = "-c synchronous_commit=off"
                 pool = psycopg_pool.AsyncConnectionPool(
                     self.url,
                     min_size=1,
-                    max_size=self.pool_size,
-                    kwargs={"autocommit": True},
+                    max_size=self.pool_size if durable else max(2, self.pool_size // 2),
+                    kwargs=options,
                     open=False,
                 )
                 await pool.open(wait=True, timeout=30)
-                self._pool = pool
-            return self._pool
+                self._pools[durable] = pool
+            return pool
 
     # ------------------------------------------------------------ what the server builds
 
