@@ -1,5 +1,5 @@
 """``python -m benchmarks.server.postgres``: the server on PostgreSQL with one and two
-processes, beside SQLite with one, in one run (``make bench-server-postgres``).
+processes, beside SQLite with one, in one run (about two and a half minutes).
 
 A private PostgreSQL server (``tests/postgres_harness.py``: Debian's programs in a
 temporary directory, with PostgreSQL's durable defaults: ``fsync`` and
