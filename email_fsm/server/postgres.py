@@ -339,8 +339,7 @@ class PostgresLog:
                     "ON CONFLICT (agent) DO UPDATE SET channels = EXCLUDED.channels",
                     (agent, sorted(set(channels))),
                 )
-            await connection.execute(f"NOTIFY {CHANNEL}")
-            await connection.execute(f"NOTIFY {SESSIONS_CHANNEL}")
+            await connection.execute(f"NOTIFY {SESSIONS_CHANNEL}")  # a wake-up too
 
     async def sessions(self) -> dict[str, frozenset[str]]:
         """The agents in a contact-center session, and its channels."""
@@ -412,12 +411,15 @@ class PostgresLog:
                     self._wake_all()  # anything missed while not listening
                     while not self._closed:
                         woken = False
-                        async for notify in connection.notifies(timeout=RECHECK_SECONDS):
+                        # stop_after=1 yields every notification of the packet read (a
+                        # break would drop those that came with the first).
+                        async for notify in connection.notifies(
+                            timeout=RECHECK_SECONDS, stop_after=1
+                        ):
                             self.wakes += 1
                             woken = True
                             if notify.channel == SESSIONS_CHANNEL:
                                 self.sessions_changed = True
-                            break
                         if not woken:
                             self.sessions_changed = True  # the one-second recheck
                         self._wake_all()
