@@ -53,6 +53,16 @@ class PostgresServer:
             connection.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
 
+    def drop_database(self, name: str) -> None:
+        """End every connection to database ``name`` and drop it."""
+        with psycopg.connect(self.url(), autocommit=True) as connection:
+            connection.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = %s AND pid <> pg_backend_pid()",
+                (name,),
+            )
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
     def stop(self) -> None:
         """Stop the server (a fast shutdown) and remove its directory."""
         if self.process.poll() is None:
@@ -70,7 +80,7 @@ def _as_postgres() -> str | None:
     return "postgres" if os.geteuid() == 0 else None
 
 
-def start_postgres(*, durable: bool = False, max_connections: int = 200) -> PostgresServer:
+def start_postgres(*, durable: bool = False, max_connections: int = 400) -> PostgresServer:
     """Start a private server; ``durable=False`` turns ``fsync`` off (tests: nothing to
     keep), ``durable=True`` keeps PostgreSQL's defaults (benchmarks)."""
     initdb = find_program("initdb")
@@ -149,9 +159,14 @@ def postgres_server() -> Iterator[PostgresServer]:
 
 
 @pytest.fixture
-def postgres_url(postgres_server: PostgresServer) -> str:
-    """A fresh database on the run's server, for this test alone."""
-    return postgres_server.create_database()
+def postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
+    """A fresh database on the run's server, for this test alone; afterwards every
+    connection left to it is ended and it is dropped (a log closed outside its event
+    loop leaves its pool's connections open: the server's connection slots are kept
+    for the tests to come)."""
+    url = postgres_server.create_database()
+    yield url
+    postgres_server.drop_database(url.rsplit("/", 1)[1])
 
 
 @dataclass
