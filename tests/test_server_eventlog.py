@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import pytest
 from postgres_harness import postgres_server, postgres_url  # noqa: F401 - fixtures
@@ -30,6 +30,8 @@ from email_fsm.server.eventlog import (
     rows_of,
 )
 from email_fsm.store import EmailStore
+
+T = TypeVar("T")
 
 OpenStore = Callable[[], EventLog]
 """Opens a durable log on the test's store (each call: a new log on the same store)."""
@@ -51,6 +53,20 @@ def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> OpenStore:
         return log
 
     return open_postgres
+
+
+async def _closing(log: EventLog, work: Awaitable[T]) -> T:
+    """``work``'s result, the log closed in the same loop afterwards (a PostgreSQL log's
+    connection pool lives in the loop that opened it: left to asyncio.run's teardown, its
+    tasks are cancelled mid-query)."""
+    try:
+        return await work
+    finally:
+        aclose = getattr(log, "aclose", None)
+        if aclose is not None:
+            await aclose()
+        else:
+            log.close()
 
 
 def _count(log: EventLog) -> int:
@@ -123,8 +139,7 @@ def test_a_durable_store_round_trips_real_decisions(open_store: OpenStore) -> No
     async def main() -> list[bool]:
         return [await log.append(rows_of(decision)) for decision in decisions]
 
-    assert asyncio.run(main()) == [True] * len(decisions)
-    log.close()
+    assert asyncio.run(_closing(log, main())) == [True] * len(decisions)
     reopened = open_store()
     try:
         assert _count(reopened) == 5
@@ -141,8 +156,13 @@ def test_a_durable_store_refuses_a_taken_version_and_stores_none_of_it(
     """An append with a taken (email_id, version) is refused and none of its rows is
     stored, even those that were free; the next free version is still accepted."""
     log = open_store()
-    assert asyncio.run(_taken_versions(log)) == [True, CONFLICT, CONFLICT, True, True]
-    log.close()
+    assert asyncio.run(_closing(log, _taken_versions(log))) == [
+        True,
+        CONFLICT,
+        CONFLICT,
+        True,
+        True,
+    ]
     reopened = open_store()
     assert _count(reopened) == 3
     assert [e.email_id for e in reopened.load()] == ["E1", "E2", "E1"]
@@ -173,8 +193,7 @@ def test_a_durable_store_stores_one_of_twenty_decisions_on_one_version(
         results = await asyncio.gather(*comments, *arrivals)
         return list(results[:20]), list(results[20:])
 
-    comments, arrivals = asyncio.run(main())
-    log.close()
+    comments, arrivals = asyncio.run(_closing(log, main()))
     assert comments.count(True) == 1
     assert comments.count(CONFLICT) == 19
     assert arrivals == [True] * 40
