@@ -16,7 +16,7 @@ pip_install = PIP_CONSTRAINT="$(CURDIR)/requirements-dev.lock" $(1)/python -m pi
 	--quiet --disable-pip-version-check -c requirements-dev.lock
 
 .PHONY: demo test lint typecheck pytest test-3.13 pytest-3.13 clean lock docs diagrams \
-	fuzz fuzz-deep mutation bench bench-server bench-sim sim-figures screenshots
+	fuzz fuzz-deep mutation bench bench-server bench-server-postgres bench-sim sim-figures screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -120,6 +120,11 @@ bench: $(STAMP)
 # rewrites benchmarks/server/results.json, RESULTS.md and server.png.
 bench-server: $(STAMP)
 	$(BIN)/python -m benchmarks.server
+
+# SQLite with one process beside PostgreSQL with one and two (two and a half minutes; needs
+# PostgreSQL's server programs: a private server is started in a temporary directory).
+bench-server-postgres: $(STAMP)
+	$(BIN)/python -m benchmarks.server.postgres
 
 # The simulator's benchmarks (about 5 minutes): against a bare SimPy model, a million
 # emails on one core, a sweep on 1 and 2 processes; rewrites benchmarks/sim/results.json,
