@@ -21,7 +21,7 @@ from postgres_harness import (  # noqa: F401 - fixtures
     postgres_url,
     serving_cluster,
 )
-from server_harness import HOST, RandomProxy, free_port, kill, wait_ready
+from server_harness import HOST, RandomProxy, free_port, kill, spawn, wait_ready
 from test_server_aiocometd import desktops
 from test_server_cometd_js import (
     PASSWORDS,
@@ -102,23 +102,7 @@ def test_workers_serve_on_one_port_and_one_of_them_routes(
     arriving through one is offered to an agent who logged in through the other."""
     port = free_port()
     base = f"http://{HOST}:{port}"
-    command = [
-        sys.executable,
-        "-c",
-        "from email_fsm.cli import main_entry; main_entry()",
-        "serve",
-        "--host",
-        HOST,
-        "--port",
-        str(port),
-        "--quiet",
-        "--open",
-        "--workers",
-        "2",
-        "--store",
-        postgres_url,
-    ]
-    process = subprocess.Popen(command, cwd=tmp_path, stderr=subprocess.PIPE)
+    process = spawn(["--open", "--workers", "2", "--store", postgres_url], cwd=tmp_path, port=port)
     try:
         wait_ready(base, process, timeout=60)
         statuses: dict[int, bool] = {}
