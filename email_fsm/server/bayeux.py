@@ -238,11 +238,16 @@ class Hub:
         return reply
 
     def _client(self, message: Message, agent: str) -> Client | None:
+        """The message's session, if it is ``agent``'s."""
         client_id = message.get("clientId")
-        client = self.clients.get(client_id) if isinstance(client_id, str) else None
+        client = self._known(client_id) if isinstance(client_id, str) else None
         if client is None or client.agent != agent:
             return None
         return client
+
+    def _known(self, client_id: str) -> Client | None:
+        """The session ``client_id`` names, among those this hub holds."""
+        return self.clients.get(client_id)
 
     def _answer(self, message: Message, **fields: Any) -> Message:
         answer: Message = {"channel": message["channel"]}

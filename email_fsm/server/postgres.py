@@ -734,12 +734,9 @@ class SharedHub(Hub):
             )
         return answer
 
-    def _client(self, message: Message, agent: str) -> Client | None:
-        client_id = message.get("clientId")
-        client = self._loaded.get(client_id) if isinstance(client_id, str) else None
-        if client is None or client.agent != agent:
-            return None
-        return client
+    def _known(self, client_id: str) -> Client | None:
+        # The sessions the message being handled named, as loaded from the database.
+        return self._loaded.get(client_id)
 
     def _drop(self, client: Client) -> None:
         self._dropped_now.append(client)
